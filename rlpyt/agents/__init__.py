@@ -1,0 +1,1 @@
+"""Agents: a model plus a distribution, acting in samplers and training in algorithms."""

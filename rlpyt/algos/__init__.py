@@ -1,0 +1,1 @@
+"""Algorithms: losses and update loops (policy gradient, DQN family, Q-function policy gradient)."""

@@ -1,0 +1,1 @@
+"""Action distributions: sampling, log-likelihoods, entropies, KL."""

@@ -1,0 +1,1 @@
+"""Environments: the Env interface, the Gymnasium wrapper and Atari."""

@@ -1,0 +1,1 @@
+"""Neural network models (torch.nn.Module) used by agents."""

@@ -1,0 +1,1 @@
+"""Runners: the training loop tying sampler, agent and algorithm together."""

@@ -1,0 +1,1 @@
+"""Samplers and collectors: gather [T, B] batches of experience."""

@@ -1,0 +1,1 @@
+"""Observation and action spaces (IntBox, FloatBox, Composite) and the Gymnasium adapter."""

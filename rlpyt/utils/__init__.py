@@ -1,0 +1,1 @@
+"""Shared utilities: the data kernel (collections, buffers, tensors), seeding, logging, launching."""

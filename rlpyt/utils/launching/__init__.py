@@ -1,0 +1,1 @@
+"""Launching experiments: affinity codes, variants and the experiment queue."""

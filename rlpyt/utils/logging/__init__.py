@@ -1,0 +1,1 @@
+"""rllab-style tabular logger, snapshots and the logger context."""
