@@ -1,1 +1,1 @@
-"""Shared utilities: the data kernel (collections, buffers, tensors), seeding, logging, launching."""
+"""Shared utilities: the data kernel (collections, buffers, tensors), seeding, logging."""

@@ -6,12 +6,14 @@ that structure, so no other module needs its own loop over fields.
 
 Shared memory: ``buffer_from_example(..., share_memory=True)`` places all leaves of the buffer
 in one anonymous shared-memory block (a Linux ``memfd``; an unlinked temporary file elsewhere).
-The arrays are :class:`ShmArray` (a thin ``np.ndarray`` subclass). Sent to another process by
-``multiprocessing`` (as a ``Process`` argument or through a queue or pipe), under ``fork``,
-``forkserver`` or ``spawn``, an ``ShmArray`` arrives as a view of the *same* memory, not a copy.
-Ordinary pickling (``pickle.dumps``, ``torch.save``, ``copy.deepcopy``) copies the data as for
-a plain array. The block has no name in ``/dev/shm``; the kernel frees it when the last process
-holding it lets go of it, so no exit path (even ``SIGKILL``) can leak it.
+The arrays are plain ``np.ndarray`` objects (no subclass, so no cost in hot loops). Sent to
+another process by ``multiprocessing`` (as a ``Process`` argument or through a queue or pipe),
+under ``fork``, ``forkserver`` or ``spawn``, such an array or any view of it arrives as a view of
+the *same* memory, not a copy. Ordinary pickling (``pickle.dumps``, ``torch.save``,
+``copy.deepcopy``) copies the data as always. Arrays derived through torch
+(``torch.from_numpy(a).numpy()``) or copies no longer know their block and travel as copies.
+The block has no name in ``/dev/shm``; the kernel frees it when the last process holding it
+lets go of it, so no exit path (even ``SIGKILL``) can leak it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import tempfile
 import weakref
 from collections.abc import Callable, Sequence
 from multiprocessing.reduction import DupFd, ForkingPickler
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -31,13 +33,13 @@ import torch
 from rlpyt.utils.collections import namedarraytuple_like
 
 __all__ = [
-    "ShmArray",
     "buffer_from_example",
     "buffer_func",
     "buffer_method",
     "buffer_to",
     "build_array",
     "get_leading_dims",
+    "is_shared",
     "np_mp_array",
     "numpify_buffer",
     "torchify_buffer",
@@ -90,122 +92,110 @@ def _open_anonymous_fd(nbytes: int) -> int:
     return fd
 
 
-class _ShmSegment:
-    """One anonymous shared-memory block, mapped into this process.
-
-    Identified across processes by a random token, so a process that receives the same block
-    twice maps it once. The file descriptor is kept open to hand the block to other processes
-    and is closed when the segment (and so every array on it) is garbage collected.
-    """
-
-    _mapped: weakref.WeakValueDictionary[str, _ShmSegment] = weakref.WeakValueDictionary()
-
-    def __init__(self, nbytes: int, fd: int | None = None, token: str | None = None):
-        self.nbytes = max(int(nbytes), 1)  # mmap refuses empty maps
-        self.fd = _open_anonymous_fd(self.nbytes) if fd is None else fd
-        weakref.finalize(self, os.close, self.fd)
-        self.token = token or secrets.token_hex(16)
-        self.mmap = mmap.mmap(self.fd, self.nbytes)
-        self._bytes = np.frombuffer(self.mmap, dtype=np.uint8)
-        self.address = self._bytes.__array_interface__["data"][0]
-        _ShmSegment._mapped[self.token] = self
-
-    def array(self, shape: tuple[int, ...], dtype: Any, offset: int, strides=None) -> ShmArray:
-        arr = np.ndarray.__new__(
-            ShmArray, shape, dtype=dtype, buffer=self.mmap, offset=offset, strides=strides
-        )
-        arr._segment = self
-        return arr
-
-    def holds(self, arr: np.ndarray) -> bool:
-        lo, hi = np.lib.array_utils.byte_bounds(arr)
-        return self.address <= lo and hi <= self.address + self.nbytes
-
-    def __reduce__(self):
-        raise TypeError(
-            "a shared-memory block can only be sent to other processes through "
-            "multiprocessing (Process arguments, queues, pipes); ordinary pickling copies the "
-            "arrays instead"
-        )
+class _Block(NamedTuple):
+    token: str  # identifies the block across processes
+    nbytes: int
+    fd: int  # kept open while the block is mapped here, to hand it to other processes
+    address: int  # where it is mapped in this process
 
 
-def _reduce_segment(segment: _ShmSegment):
-    # Within one pickle the segment object is memoised, so each block travels once, with one
+# Arrays on a block are plain ndarrays whose base (through views) is the block's mmap; the
+# arrays keep the mmap alive, and these registries only know it by id and weak reference.
+_BLOCKS: dict[int, _Block] = {}  # id(mmap) -> block, while the mmap lives
+_MAPPED: dict[str, weakref.ref] = {}  # token -> mmap, so a block is mapped once per process
+
+
+def _map_block(nbytes: int, fd: int | None = None, token: str | None = None) -> mmap.mmap:
+    """Map a new shared block (or one received from another process, given its fd)."""
+    nbytes = max(int(nbytes), 1)  # mmap refuses empty maps
+    fd = _open_anonymous_fd(nbytes) if fd is None else fd
+    token = token or secrets.token_hex(16)
+    mm = mmap.mmap(fd, nbytes)
+    address = np.frombuffer(mm, dtype=np.uint8).__array_interface__["data"][0]
+    _BLOCKS[id(mm)] = _Block(token, nbytes, fd, address)
+    _MAPPED[token] = weakref.ref(mm)
+    weakref.finalize(mm, _forget_block, id(mm), token, fd)
+    return mm
+
+
+def _forget_block(mmap_id: int, token: str, fd: int) -> None:
+    _BLOCKS.pop(mmap_id, None)
+    _MAPPED.pop(token, None)
+    os.close(fd)
+
+
+def _block_of(arr: np.ndarray) -> tuple[mmap.mmap, _Block] | None:
+    base = arr.base
+    while isinstance(base, np.ndarray):  # a view of a view: walk to the memory's owner
+        base = base.base
+    if type(base) is not mmap.mmap or id(base) not in _BLOCKS:
+        return None
+    return base, _BLOCKS[id(base)]
+
+
+def _reduce_mmap(mm: mmap.mmap):
+    # Within one pickle the mmap is memoised, so each block travels once, with one file
     # descriptor, however many arrays on it are sent.
-    return _rebuild_segment, (segment.token, segment.nbytes, DupFd(segment.fd))
+    block = _BLOCKS.get(id(mm))
+    if block is None:
+        raise TypeError("cannot pickle an mmap that is not an rlpyt shared-memory block")
+    return _rebuild_mmap, (block.token, block.nbytes, DupFd(block.fd))
 
 
-def _rebuild_segment(token: str, nbytes: int, dup_fd: Any) -> _ShmSegment:
+def _rebuild_mmap(token: str, nbytes: int, dup_fd: Any) -> mmap.mmap:
     fd = dup_fd.detach()
-    segment = _ShmSegment._mapped.get(token)
-    if segment is not None:  # already mapped here (e.g. sent back to its creator)
+    mm_ref = _MAPPED.get(token)
+    mm = mm_ref() if mm_ref is not None else None
+    if mm is not None:  # already mapped here (e.g. sent back to the process that made it)
         os.close(fd)
-        return segment
-    return _ShmSegment(nbytes, fd=fd, token=token)
+        return mm
+    return _map_block(nbytes, fd=fd, token=token)
 
 
-class ShmArray(np.ndarray):
-    """A NumPy array living in a shared-memory block made by :func:`np_mp_array`.
-
-    Behaves as a plain array. Slices and views stay ``ShmArray`` and share the block; results
-    of arithmetic are plain arrays. Through ``multiprocessing`` it travels as a view of the
-    same memory; through ordinary pickling it is copied like a plain array.
-    """
-
-    _segment: _ShmSegment | None
-
-    def __array_finalize__(self, obj: Any) -> None:
-        self._segment = getattr(obj, "_segment", None)
-
-    def __array_wrap__(self, arr, context=None, return_scalar=False):
-        if return_scalar:
-            return arr[()]
-        segment = self._segment
-        if isinstance(arr, ShmArray) and segment is not None and segment.holds(arr):
-            return arr  # written in place (out=...): still a view of the block
-        return arr.view(np.ndarray)
-
-    def __reduce_ex__(self, protocol):
-        return self.view(np.ndarray).__reduce_ex__(protocol)
-
-    def __reduce__(self):
-        return self.view(np.ndarray).__reduce__()
+def _reduce_ndarray(arr: np.ndarray):
+    """Multiprocessing pickles arrays on a shared block as views of it, others as usual."""
+    found = _block_of(arr)
+    if found is None:
+        return arr.__reduce__()
+    mm, block = found
+    offset = arr.__array_interface__["data"][0] - block.address
+    return _rebuild_ndarray, (mm, offset, arr.shape, arr.strides, arr.dtype)
 
 
-def _reduce_shm_array(arr: ShmArray):
-    segment = arr._segment
-    if segment is None or not segment.holds(arr):  # a copy that only inherited the type
-        return arr.view(np.ndarray).__reduce__()
-    offset = arr.__array_interface__["data"][0] - segment.address
-    return _rebuild_shm_array, (segment, offset, arr.shape, arr.strides, arr.dtype)
+def _rebuild_ndarray(mm, offset, shape, strides, dtype) -> np.ndarray:
+    return np.ndarray(shape, dtype=dtype, buffer=mm, offset=offset, strides=strides)
 
 
-def _rebuild_shm_array(segment, offset, shape, strides, dtype) -> ShmArray:
-    return segment.array(shape, dtype, offset, strides)
+# Only multiprocessing's pickler is taught about shared blocks: pickle.dumps, torch.save and
+# copy.deepcopy keep copying array data as they always do.
+ForkingPickler.register(mmap.mmap, _reduce_mmap)
+ForkingPickler.register(np.ndarray, _reduce_ndarray)
 
 
-ForkingPickler.register(_ShmSegment, _reduce_segment)
-ForkingPickler.register(ShmArray, _reduce_shm_array)
+def is_shared(arr: np.ndarray) -> bool:
+    """True if ``arr`` lives in a shared block made by this module (and so crosses processes
+    by reference)."""
+    return isinstance(arr, np.ndarray) and _block_of(arr) is not None
 
 
 def _aligned(nbytes: int) -> int:
     return -(-nbytes // _ALIGN) * _ALIGN
 
 
-def _shared_arrays(specs: Sequence[tuple[tuple[int, ...], np.dtype]]) -> list[ShmArray]:
+def _shared_arrays(specs: Sequence[tuple[tuple[int, ...], np.dtype]]) -> list[np.ndarray]:
     """Carve zero-filled arrays of the given (shape, dtype) out of one new shared block."""
     sizes = [
         _aligned(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize) for shape, dtype in specs
     ]
-    segment = _ShmSegment(sum(sizes))
+    mm = _map_block(sum(sizes))
     arrays, offset = [], 0
     for (shape, dtype), size in zip(specs, sizes):
-        arrays.append(segment.array(shape, dtype, offset))
+        arrays.append(np.ndarray(shape, dtype=dtype, buffer=mm, offset=offset))
         offset += size
     return arrays
 
 
-def np_mp_array(shape: int | Sequence[int], dtype: Any) -> ShmArray:
+def np_mp_array(shape: int | Sequence[int], dtype: Any) -> np.ndarray:
     """Zero-filled array in OS shared memory, shareable with worker processes.
 
     Args:
@@ -213,7 +203,7 @@ def np_mp_array(shape: int | Sequence[int], dtype: Any) -> ShmArray:
         dtype: NumPy dtype (anything ``np.dtype`` accepts).
 
     Returns:
-        An :class:`ShmArray`; see the module docstring for how it crosses processes.
+        A plain ``np.ndarray``; see the module docstring for how it crosses processes.
     """
     shape = (int(shape),) if np.isscalar(shape) else tuple(int(s) for s in shape)
     return _shared_arrays([(shape, _check_dtype(np.dtype(dtype)))])[0]

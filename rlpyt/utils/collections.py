@@ -24,7 +24,6 @@ from collections import namedtuple
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-
 __all__ = [
     "AttrDict",
     "NamedArrayTupleMixin",
@@ -72,14 +71,22 @@ class NamedArrayTupleMixin:
         entries on either side are skipped) or anything else, which is broadcast to every
         non-``None`` field (e.g. a scalar ``0``).
         """
-        if not (isinstance(value, tuple) and getattr(value, "_fields", None) == self._fields):
-            value = (value,) * len(self._fields)
-        for name, s, v in zip(self._fields, self, value):
-            if s is not None and v is not None:
-                try:
+        if type(value) is not type(self) and not (
+            isinstance(value, tuple) and getattr(value, "_fields", None) == self._fields
+        ):
+            value = (value,) * len(self)
+        try:  # one try around the loop: cheaper than one per field on this hot path
+            for s, v in zip(self, value):
+                if s is not None and v is not None:
                     s[loc] = v
-                except (IndexError, TypeError, ValueError, RuntimeError) as e:
+        except (IndexError, TypeError, ValueError, RuntimeError) as e:
+            for name, s, v in zip(self._fields, self, value):
+                try:
+                    if s is not None and v is not None:
+                        s[loc] = v
+                except (IndexError, TypeError, ValueError, RuntimeError):
                     raise _field_error(e, self, name, s, loc, "writing") from e
+            raise
 
     def __contains__(self, key: object) -> bool:
         """True if ``key`` is a field name (not a value search, unlike plain tuples)."""
@@ -98,8 +105,7 @@ def _field_error(e: Exception, nat: Any, name: str, field: Any, loc: Any, what: 
     shape = getattr(field, "shape", None)
     shape = tuple(shape) if shape is not None else type(field).__name__
     return type(e)(
-        f"{type(nat).__name__}: {what} field '{name}' (shape {shape}) "
-        f"at index {loc!r} failed: {e}"
+        f"{type(nat).__name__}: {what} field '{name}' (shape {shape}) at index {loc!r} failed: {e}"
     )
 
 
