@@ -10,55 +10,37 @@ import numpy as np
 from ale_py import Action, ALEInterface, LoggerMode, roms
 
 from rlpyt.envs.base import Env, EnvStep
+from rlpyt.samplers.collections import TrajInfo
 from rlpyt.spaces.int_box import IntBox
-from rlpyt.utils.collections import AttrDict, namedarraytuple
+from rlpyt.utils.collections import namedarraytuple
 
 EnvInfo = namedarraytuple("EnvInfo", ["game_score", "traj_done", "timeout"])
 """``env_info`` of :class:`AtariEnv`: unclipped step score (float32), game over, time limit."""
 
 
-class AtariTrajInfo(AttrDict):
-    """Per-trajectory statistics for Atari: rlpyt's TrajInfo fields plus ``GameScore``.
+class AtariTrajInfo(TrajInfo):
+    """Per-trajectory statistics for Atari: :class:`~rlpyt.samplers.collections.TrajInfo`'s
+    fields plus ``GameScore``.
 
-    Collectors make one per env (``TrajInfoCls(**traj_info_kwargs)``), call :meth:`step` after
-    every env step and :meth:`terminate` when the trajectory ends (``traj_done``); the runner
-    logs its public fields. ``GameScore`` sums the unclipped ``env_info.game_score``, so it is
-    the real game score even when rewards are clipped.
+    Collectors make one per env, call :meth:`step` after every env step and ``terminate`` when
+    the trajectory ends (``traj_done``); the runner logs its public fields. ``GameScore`` sums
+    the unclipped ``env_info.game_score``, so it is the real game score even when rewards are
+    clipped.
 
     Args:
         discount: discount used for ``DiscountedReturn``.
     """
 
     def __init__(self, discount: float = 1, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._discount = discount
-        self._cur_discount = 1
-        self.Length = 0
-        self.Return = 0
-        self.NonzeroRewards = 0
-        self.DiscountedReturn = 0
-        self.GameScore = 0
+        super().__init__(discount=discount, **kwargs)
+        self.GameScore = 0.0
 
     def step(
         self, observation: Any, action: Any, reward: Any, done: Any, agent_info: Any, env_info: Any
     ) -> None:
-        """Accumulate one step's reward and score."""
-        reward = float(reward)
-        self.Length += 1
-        self.Return += reward
-        self.NonzeroRewards += reward != 0
-        self.DiscountedReturn += self._cur_discount * reward
-        self._cur_discount *= self._discount
+        """Accumulate one step's reward (as ``TrajInfo``) and its unclipped score."""
+        super().step(observation, action, reward, done, agent_info, env_info)
         self.GameScore += float(getattr(env_info, "game_score", 0))
-
-    def terminate(self, observation: Any) -> AtariTrajInfo:
-        """Close the trajectory and return the finished statistics (this object)."""
-        return self
-
-    def copy(self) -> AtariTrajInfo:
-        new = type(self).__new__(type(self))
-        new.update(self)
-        return new
 
 
 class AtariEnv(Env):

@@ -1,0 +1,1 @@
+"""Policy-gradient agents: categorical and Gaussian policies with a value head."""

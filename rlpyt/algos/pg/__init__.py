@@ -1,0 +1,1 @@
+"""Policy-gradient algorithms: A2C and PPO, on-policy, trained from fresh ``[T, B]`` batches."""

@@ -1,0 +1,1 @@
+"""Policy-gradient models: ``(policy, value)`` networks, feed-forward and recurrent."""

@@ -1,0 +1,1 @@
+"""Parallel samplers: environments stepped in worker processes."""

@@ -1,0 +1,1 @@
+"""CPU-parallel sampling: each worker steps its envs with its own CPU copy of the agent."""

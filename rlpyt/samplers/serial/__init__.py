@@ -1,0 +1,1 @@
+"""Serial sampling: all envs stepped in the training process."""

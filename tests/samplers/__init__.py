@@ -1,0 +1,1 @@
+"""Tests for samplers, collectors and sample buffers."""
