@@ -11,6 +11,7 @@ directory. CartPole is solved (average return >= 475) in about 100k steps.
 from __future__ import annotations
 
 import argparse
+import os
 
 from rlpyt.agents.pg.categorical import CategoricalPgAgent
 from rlpyt.algos.pg.ppo import PPO
@@ -60,6 +61,9 @@ def build_and_train(
         progress_bar=progress_bar,
     )
     config = dict(env_id=env_id, algo="PPO", n_steps=n_steps, seed=seed)
+    if resume is not None:  # log into the run being resumed: its parent dir, its run_ID
+        log_dir = os.path.dirname(os.path.abspath(resume))
+        run_ID = int(os.path.basename(os.path.normpath(resume)).removeprefix("run_"))
     with logger_context(log_dir, run_ID, "ppo_cartpole", config, snapshot_mode="last") as run_dir:
         runner.train(resume_from=resume)
     return run_dir

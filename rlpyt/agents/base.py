@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from rlpyt.models.utils import strip_ddp_state_dict
+from rlpyt.models.utils import RnnState, strip_ddp_state_dict
 from rlpyt.utils.buffer import buffer_func, buffer_method, buffer_to
 from rlpyt.utils.collections import namedarraytuple
 
@@ -374,6 +374,30 @@ class RecurrentAgentMixin:
             self._sample_rnn_state = self._prev_rnn_state
             self._prev_rnn_state = None
         super().eval_mode(itr)
+
+    def runtime_state_dict(self) -> dict:
+        """The sampler's recurrent state, for snapshots (exact resume).
+
+        Returns:
+            ``{"rnn_state": None | tensor | {"fields": [...], "values": [...]}}`` with
+            batch-major copies; loads with ``torch.load(weights_only=True)``.
+        """
+        state = self._sample_rnn_state if self._mode == "eval" else self._prev_rnn_state
+        if state is None or isinstance(state, torch.Tensor):
+            return {"rnn_state": None if state is None else state.clone()}
+        return {"rnn_state": {"fields": list(state._fields), "values": [v.clone() for v in state]}}
+
+    def load_runtime_state_dict(self, state: dict) -> None:
+        """Restore :meth:`runtime_state_dict`'s output as the sampler's state."""
+        saved = state["rnn_state"]
+        if isinstance(saved, dict):
+            cls = RnnState if tuple(saved["fields"]) == RnnState._fields else None
+            cls = cls or namedarraytuple("RnnState", saved["fields"])
+            saved = cls(*saved["values"])
+        if self._mode == "eval":
+            self._sample_rnn_state = saved
+        else:
+            self._prev_rnn_state = saved
 
 
 def _transpose_contiguous(x: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from rlpyt.agents.pg.categorical import CategoricalPgAgent
+from rlpyt.agents.pg.categorical import CategoricalPgAgent, RecurrentCategoricalPgAgent
 from rlpyt.algos.pg.ppo import PPO
 from rlpyt.envs.gym import gym_make
 from rlpyt.runners.minibatch_rl import MinibatchRl, MinibatchRlEval
@@ -18,7 +18,9 @@ from rlpyt.utils.logging.context import logger_context
 T, B = 16, 2
 
 
-def make_runner(cls=MinibatchRl, n_itr=6, log_every=1, seed=3, eval_n_envs=0, **kw):
+def make_runner(
+    cls=MinibatchRl, n_itr=6, log_every=1, seed=3, eval_n_envs=0, recurrent=False, **kw
+):
     sampler = SerialSampler(
         EnvCls=gym_make,
         env_kwargs=dict(id="CartPole-v1"),
@@ -28,7 +30,10 @@ def make_runner(cls=MinibatchRl, n_itr=6, log_every=1, seed=3, eval_n_envs=0, **
         eval_n_envs=eval_n_envs,
         eval_max_steps=200,
     )
-    agent = CategoricalPgAgent(model_kwargs=dict(hidden_sizes=[16]))
+    if recurrent:
+        agent = RecurrentCategoricalPgAgent(model_kwargs=dict(hidden_sizes=[16], lstm_size=8))
+    else:
+        agent = CategoricalPgAgent(model_kwargs=dict(hidden_sizes=[16]))
     algo = PPO(epochs=2, minibatches=2, learning_rate=1e-3)
     return cls(
         algo=algo,
@@ -86,12 +91,13 @@ class TestMinibatchRl:
         with pytest.raises(ValueError, match="must be >= 1"):
             MinibatchRl(**kw)
 
-    def test_resume_continues_exactly(self, tmp_path):
-        straight = make_runner(n_itr=6)
+    @pytest.mark.parametrize("recurrent", [False, True])
+    def test_resume_continues_exactly(self, tmp_path, recurrent):
+        straight = make_runner(n_itr=6, recurrent=recurrent)
         with logger_context(str(tmp_path / "a"), 0, "test", snapshot_mode="all") as run_a:
             straight.train()
-        first = make_runner(n_itr=6)
-        resumed = make_runner(n_itr=6)
+        first = make_runner(n_itr=6, recurrent=recurrent)
+        resumed = make_runner(n_itr=6, recurrent=recurrent)
         with logger_context(str(tmp_path / "b"), 0, "test", snapshot_mode="all") as run_b:
             first.train()
             resumed.train(resume_from=os.path.join(run_b, "itr_2.pkl"))
