@@ -31,18 +31,16 @@ class Categorical(DiscreteMixin, Distribution):
     def sample(self, dist_info: DistInfo) -> torch.Tensor:
         """Draw one index per leading index of ``prob``; returns leading-dims shape, ``dtype``.
 
-        Inverse-CDF sampling (a few vectorised ops, several times cheaper than
-        ``torch.multinomial`` at sampler batch sizes): ``u ~ U[0, total)`` and the first index
-        whose cumulative probability exceeds ``u``; zero-probability categories are never
-        drawn, and ``prob`` need not be exactly normalised.
+        Exponential race: with ``E_i ~ Exp(1)`` independent, ``argmax_i prob_i / E_i`` is
+        category ``i`` with probability ``prob_i / sum(prob)`` (the Gumbel-max trick without the
+        logarithms). Five small vectorised ops, several times cheaper than ``torch.multinomial``
+        or inverse-CDF sampling at sampler batch sizes. ``prob`` need not be exactly normalised,
+        and zero-probability categories are never drawn: ``E`` is kept above 0, so ``0 / E``
+        is 0, never NaN (which ``argmax`` would pick).
         """
         prob = dist_info.prob
-        cdf = prob.reshape(-1, self._dim).cumsum(dim=-1)
-        u = torch.rand((cdf.shape[0], 1), dtype=cdf.dtype, device=cdf.device) * cdf[:, -1:]
-        # right=True: the first i with cdf[i] > u, so empty intervals (p_i = 0) are skipped;
-        # the clamp only guards against u rounding up to the total.
-        sample = torch.searchsorted(cdf, u, right=True).clamp_(max=self._dim - 1)
-        return sample.reshape(prob.shape[:-1]).to(self.dtype)
+        race = torch.empty_like(prob).exponential_().clamp_min_(torch.finfo(prob.dtype).tiny)
+        return torch.argmax(prob / race, dim=-1).to(self.dtype)
 
     def log_likelihood(self, indexes: torch.Tensor, dist_info: DistInfo) -> torch.Tensor:
         """``log p(indexes)``; ``indexes`` has ``prob``'s leading dims."""

@@ -54,7 +54,10 @@ class _Node:
         self.null = None if n_own else cls(*(c.null for c in children))
 
     def __call__(self, info: Any, warn, *own: Any) -> Any:
-        if info is None:
+        # None and {} (many envs' usual step info) take the short way: every field null.
+        if info is None or (type(info) is dict and not info):
+            if not self.children:
+                return self.cls(*own)
             return self.cls(*(_null_copy(c.null) for c in self.children), *own)
         if not isinstance(info, Mapping):
             warn(self.path, "bad", f"is no longer a dict ({type(info).__name__}); using zeros")

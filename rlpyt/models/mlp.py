@@ -74,6 +74,14 @@ class MlpModel(torch.nn.Module):
         return self._output_size
 
 
+# Activation modules without state whose forward is exactly this function.
+_FUNCTIONAL = {
+    torch.nn.Tanh: torch.tanh,
+    torch.nn.ReLU: torch.relu,
+    torch.nn.Sigmoid: torch.sigmoid,
+}
+
+
 class ParallelMlpModel(torch.nn.Module):
     """``k`` MLPs with the same input and hidden sizes, evaluated together by batched matmuls.
 
@@ -143,11 +151,18 @@ class ParallelMlpModel(torch.nn.Module):
         """``[N, input_size]`` -> a list of ``k`` outputs, ``[N, output_sizes[j]]``."""
         h = input.expand((len(self.output_sizes),) + tuple(input.shape))
         params = self._parameters
-        act = self.nonlinearity
-        act_fn = act if (act._forward_hooks or act._forward_pre_hooks) else act.forward
+        act = self._modules["nonlinearity"]
+        if act._forward_hooks or act._forward_pre_hooks:
+            act_fn = act
+        else:  # the plain function where there is one: a module's forward costs a frame more
+            act_fn = _FUNCTIONAL.get(type(act), act.forward)
         last = len(self._layer_names) - 1
         for i, (w, b) in enumerate(self._layer_names):
             h = torch.baddbmm(params[b], h, params[w])
             if i < last:
                 h = act_fn(h)
-        return [h[j, :, :size] for j, size in enumerate(self.output_sizes)]
+        # unbind is one op for all k views; narrowing only where an output is smaller.
+        return [
+            out if size == out.shape[-1] else out.narrow(-1, 0, size)
+            for out, size in zip(h.unbind(0), self.output_sizes)
+        ]

@@ -230,7 +230,7 @@ class BaseEvalCollector:
         prev_reward = np.zeros(B, dtype=np.float32)
         inputs_pyt = torchify_buffer(AgentInputs(observation, prev_action, prev_reward))
         n_completed = 0
-        with torch.no_grad():
+        with torch.inference_mode():  # see rlpyt.samplers.parallel.cpu.collectors
             agent.eval_mode(itr)  # before reset: recurrent agents keep eval state apart
             agent.reset()
             for _ in range(self.max_T):

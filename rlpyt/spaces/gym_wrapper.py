@@ -210,7 +210,9 @@ class GymSpaceWrapper(Space):
         """
         kind = self._kind
         if kind == "discrete":
-            return int(np.asarray(value).item()) + self._offset
+            if not isinstance(value, (int, np.integer)):  # a one-element array or tensor
+                value = np.asarray(value).item()
+            return int(value) + self._offset
         if kind == "multi_discrete":
             return np.asarray(np.asarray(value) + self._offset, dtype=self._gym_dtype)
         if kind in ("box", "multi_binary"):

@@ -17,9 +17,9 @@ AgentInfoRnn = namedarraytuple("AgentInfoRnn", ["dist_info", "value", "prev_rnn_
 """``agent_info`` of recurrent PG agents; ``prev_rnn_state`` is the state *before* the step,
 batch-major ``[B, N_layers, H]`` per leaf (so ``[T, B, N, H]`` in the samples buffer)."""
 
-# Acting runs under torch.no_grad() rather than torch.inference_mode(): step outputs are written
-# into sample buffers that training code later reads inside autograd, and inference tensors
-# that leak into such code raise errors.
+# Acting runs under torch.no_grad() rather than torch.inference_mode(): callers may keep step
+# outputs and use them inside autograd, where inference tensors raise errors. Collectors, which
+# only copy the outputs into their NumPy buffers, call step inside torch.inference_mode().
 
 
 class PgAgentBase(BaseAgent):

@@ -16,6 +16,7 @@ from rlpyt.algos.utils import (
     valid_from_done,
 )
 from rlpyt.utils.buffer import buffer_method
+from rlpyt.utils.tensor import valid_mean
 
 __all__ = ["AgentTrain", "OptInfo", "PolicyGradientAlgo"]
 
@@ -187,6 +188,24 @@ class PolicyGradientAlgo(RlAlgorithm):
         if self.normalize_advantage:
             advantage = _normalize(advantage, valid)
         return return_, advantage, valid
+
+    def entropy_stats(
+        self, dist_info: Any, valid: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean entropy and perplexity of the policy over the valid entries, for the loss.
+
+        The per-sample entropy is computed once for both. It enters the autograd graph only
+        when ``entropy_loss_coeff`` is nonzero: with a zero coefficient it is a diagnostic,
+        and keeping it out of the graph saves its backward pass (the gradient is the same).
+
+        Returns:
+            ``(entropy, perplexity)``: scalars; ``perplexity`` never carries a gradient.
+        """
+        with torch.set_grad_enabled(torch.is_grad_enabled() and self.entropy_loss_coeff != 0):
+            sample_entropy = self.agent.distribution.entropy(dist_info)
+            entropy = valid_mean(sample_entropy, valid)
+        perplexity = valid_mean(sample_entropy.detach().exp(), valid)
+        return entropy, perplexity
 
     def _init_rnn_state(self, samples: Any) -> Any:
         """The agent's rnn state at the first step of the batch, ``[N, B, H]`` (model layout).

@@ -234,9 +234,6 @@ class PPO(PolicyGradientAlgo):
         surrogate = torch.minimum(ratio * advantage, clipped * advantage)
         pi_loss = -valid_mean(surrogate, valid)
         value_loss = self.value_loss_coeff * valid_mean(0.5 * (value - return_) ** 2, valid)
-        # per-sample entropy once, for both the bonus and the perplexity (exp of it)
-        sample_entropy = dist.entropy(dist_info)
-        entropy = valid_mean(sample_entropy, valid)
+        entropy, perplexity = self.entropy_stats(dist_info, valid)
         loss = pi_loss + value_loss - self.entropy_loss_coeff * entropy
-        perplexity = valid_mean(sample_entropy.detach().exp(), valid)
         return loss, entropy, perplexity

@@ -17,6 +17,12 @@ from rlpyt.utils.buffer import buffer_func, numpify_buffer, torchify_buffer
 
 __all__ = ["CpuEvalCollector", "CpuResetCollector", "CpuWaitResetCollector"]
 
+# The collectors act under torch.inference_mode() (cheaper per op than no_grad, which matters
+# at one small agent.step per time step): what the agent returns is only copied into the NumPy
+# samples buffer, so no inference tensor reaches training code. Recurrent agents keep their
+# state as inference tensors between batches; every in-place change of it (reset_one) happens
+# here, also in inference mode.
+
 
 class CpuResetCollector(DecorrelatingStartCollector):
     """Collects ``[T, B]`` batches, resetting each env as soon as its trajectory ends.
@@ -47,16 +53,18 @@ class CpuResetCollector(DecorrelatingStartCollector):
         # Leading entries; prev_action[t + 1] / prev_reward[t + 1] alias action[t] / reward[t].
         agent_buf.prev_action[0] = prev_action
         env_buf.prev_reward[0] = prev_reward
-        with torch.no_grad():
+        with torch.inference_mode():
             self.agent.sample_mode(itr)
             for t in range(self.batch_T):
                 env_buf.observation[t] = observation
                 action, agent_info = numpify_buffer(self.agent.step(*inputs_pyt))
                 agent_buf.action[t] = action
                 agent_buf.agent_info[t] = agent_info
+                done_t, env_info_t = env_buf.done[t], env_buf.env_info[t]  # row views
                 for b, env in enumerate(self.envs):
-                    o, r, d, env_info = env.step(action[b])
-                    traj_infos[b].step(observation[b], action[b], r, d, agent_info[b], env_info)
+                    a = action[b]
+                    o, r, d, env_info = env.step(a)
+                    traj_infos[b].step(observation[b], a, r, d, agent_info[b], env_info)
                     if traj_done_of(env_info, d):
                         completed.append(traj_infos[b].terminate(o))
                         traj_infos[b] = self.TrajInfoCls()
@@ -65,8 +73,8 @@ class CpuResetCollector(DecorrelatingStartCollector):
                         self.agent.reset_one(idx=b)
                     observation[b] = o
                     prev_reward[b] = r
-                    env_buf.done[t, b] = d
-                    env_buf.env_info[t, b] = env_info
+                    done_t[b] = d
+                    env_info_t[b] = env_info
                 prev_action[:] = action
                 env_buf.reward[t] = prev_reward
             if "bootstrap_value" in agent_buf:
@@ -120,7 +128,7 @@ class CpuWaitResetCollector(DecorrelatingStartCollector):
         # Leading entries; prev_action[t + 1] / prev_reward[t + 1] alias action[t] / reward[t].
         agent_buf.prev_action[0] = prev_action
         env_buf.prev_reward[0] = prev_reward
-        with torch.no_grad():
+        with torch.inference_mode():
             self.agent.sample_mode(itr)
             for t in range(self.batch_T):
                 env_buf.observation[t] = observation
@@ -160,7 +168,7 @@ class CpuWaitResetCollector(DecorrelatingStartCollector):
         """Restart every env frozen in the last batch (reset it if its trajectory ended)."""
         if not self.done.any():
             return
-        with torch.no_grad():
+        with torch.inference_mode():
             for b in np.flatnonzero(self.done):
                 o = self.envs[b].reset() if self.need_reset[b] else self.temp_observation[b]
                 agent_inputs.observation[b] = o
