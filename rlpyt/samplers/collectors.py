@@ -11,7 +11,23 @@ import torch
 from rlpyt.agents.base import AgentInputs
 from rlpyt.utils.buffer import buffer_from_example, numpify_buffer, torchify_buffer
 
-__all__ = ["BaseCollector", "BaseEvalCollector", "DecorrelatingStartCollector"]
+__all__ = [
+    "BaseCollector",
+    "BaseEvalCollector",
+    "DecorrelatingStartCollector",
+    "decorrelation_rngs",
+]
+
+
+def decorrelation_rngs(seed: int, env_ranks: Sequence[int]) -> list[np.random.Generator]:
+    """One generator per env for the decorrelation step counts, seeded by ``(seed, g)``.
+
+    ``g`` is the env's global index (``env_ranks``). Every sampler builds its envs' generators
+    here, so env ``g`` starts from the same point whichever process or collector steps it: that
+    keeps serial and parallel samplers interchangeable (identical samples for a seed). The
+    trailing ``1`` keeps these streams apart from any other use of ``(seed, g)``.
+    """
+    return [np.random.default_rng([int(seed), int(g), 1]) for g in env_ranks]
 
 
 def traj_done_of(env_info: Any, done: bool) -> bool:
@@ -111,14 +127,18 @@ class DecorrelatingStartCollector(BaseCollector):
     """
 
     def start_envs(
-        self, max_decorrelation_steps: int = 0, rng: np.random.Generator | None = None
+        self,
+        max_decorrelation_steps: int = 0,
+        rng: np.random.Generator | Sequence[np.random.Generator] | None = None,
     ) -> tuple[Any, list[Any]]:
         """Reset all envs, then step env ``b`` ``n_b ~ U{0, ..., max_decorrelation_steps}``
         times with ``env.action_space.sample()`` (resetting whenever a trajectory ends).
 
         Args:
             max_decorrelation_steps: upper bound (inclusive) of the random step counts.
-            rng: draws the step counts; ``None`` uses NumPy's global RNG.
+            rng: draws the step counts: a sequence holds one generator per env (what
+                samplers pass, from :func:`decorrelation_rngs`), a single generator draws for
+                all envs in order, ``None`` uses NumPy's global RNG.
 
         Returns:
             ``(agent_inputs, traj_infos)``: ``AgentInputs`` of NumPy arrays with leading dim
@@ -133,11 +153,17 @@ class DecorrelatingStartCollector(BaseCollector):
         observation = buffer_from_example(first_obs[0], B)
         prev_action = buffer_from_example(null_action, B)
         prev_reward = np.zeros(B, dtype=np.float32)
+        per_env = rng is not None and not isinstance(rng, np.random.Generator)
+        if per_env and len(rng) != B:
+            raise ValueError(f"start_envs: {len(rng)} generators for {B} envs")
         for b, env in enumerate(self.envs):
             o, a, r = first_obs[b], null_action, 0.0
             n_steps = 0
             if max_decorrelation_steps > 0:
-                draw = rng.integers if rng is not None else np.random.randint
+                if per_env:
+                    draw = rng[b].integers
+                else:
+                    draw = rng.integers if rng is not None else np.random.randint
                 n_steps = int(draw(0, max_decorrelation_steps + 1))
             for _ in range(n_steps):
                 a = env.action_space.sample()

@@ -3,40 +3,19 @@
 from __future__ import annotations
 
 import functools
-import pickle
-import warnings
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from rlpyt.samplers.base import BaseSampler
-from rlpyt.samplers.buffer import build_samples_buffer, copy_leaves_into, leaves_to_tensors
+from rlpyt.samplers.buffer import build_samples_buffer
+from rlpyt.samplers.collectors import decorrelation_rngs
 from rlpyt.samplers.parallel.cpu.collectors import CpuResetCollector
+from rlpyt.samplers.run_state import load_run_state_dict, run_state_dict
 from rlpyt.samplers.serial.collectors import SerialEvalCollector
 from rlpyt.utils.logging import logger
 from rlpyt.utils.seed import make_seed, set_envs_seeds
 
 __all__ = ["SerialSampler"]
-
-
-def _plain(value: Any) -> Any:
-    """NumPy scalars to Python ones, so snapshots load with ``weights_only=True``."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _env_generators(env: Any) -> dict[str, np.random.Generator]:
-    """The random generators an env exposes: Gymnasium's ``np_random`` and the action space's."""
-    found = {}
-    unwrapped = getattr(env, "unwrapped", None)
-    np_random = getattr(unwrapped, "np_random", None)
-    if isinstance(np_random, np.random.Generator):
-        found["np_random"] = np_random
-    space = getattr(env, "action_space", None)
-    rng = getattr(getattr(space, "space", space), "_rng", None)  # GymSpaceWrapper delegates
-    if isinstance(rng, np.random.Generator):
-        found["action_space"] = rng
-    return found
 
 
 class SerialSampler(BaseSampler):
@@ -91,15 +70,21 @@ class SerialSampler(BaseSampler):
         agent.initialize(
             self.envs[0].spaces, share_memory=False, global_B=global_B, env_ranks=env_ranks
         )
-        self.samples_pyt, self.samples_np, examples = build_samples_buffer(
-            agent,
-            self.envs[0],
-            self.batch_spec,
-            bootstrap_value,
-            agent_shared=False,
-            env_shared=False,
-            subprocess=False,
-        )
+        # The example step runs on a throwaway env, so env 0 starts exactly as a fresh env
+        # seeded like it (as in the parallel samplers: samplers stay interchangeable).
+        probe_env = self.EnvCls(**self.env_kwargs)
+        try:
+            self.samples_pyt, self.samples_np, examples = build_samples_buffer(
+                agent,
+                probe_env,
+                self.batch_spec,
+                bootstrap_value,
+                agent_shared=False,
+                env_shared=False,
+                subprocess=False,
+            )
+        finally:
+            probe_env.close()
         self._TrajInfo: Callable[[], Any] = functools.partial(
             self.TrajInfoCls, **(traj_info_kwargs or {})
         )
@@ -113,10 +98,10 @@ class SerialSampler(BaseSampler):
             global_B=global_B,
             env_ranks=env_ranks,
         )
-        # Draws only the decorrelation step counts; kept apart from the env seeds' streams.
-        self._rng = np.random.default_rng([seed, rank, 1])
+        # Per env, draws only its decorrelation step count (the same in every sampler).
+        self._rngs = decorrelation_rngs(seed, env_ranks)
         self.agent_inputs, self.traj_infos = self.collector.start_envs(
-            self.max_decorrelation_steps, rng=self._rng
+            self.max_decorrelation_steps, rng=self._rngs
         )
         self.collector.start_agent()
         if self.eval_n_envs > 0:
@@ -170,25 +155,13 @@ class SerialSampler(BaseSampler):
         Keys: ``agent_inputs`` (leaf tensors), ``traj_infos`` (dicts), ``collector``,
         ``envs`` (``pickle.dumps`` of the env list, or ``None``), ``envs_unpicklable`` (why
         not, or ``None``), ``env_rng`` (per env, bit-generator states of the generators it
-        exposes), ``decorrelation_rng``.
+        exposes), ``decorrelation_rng`` (per env); see :mod:`rlpyt.samplers.run_state`. The
+        parallel samplers write and read the same format.
         """
         self._require_initialized("state_dict")
-        try:
-            envs, reason = pickle.dumps(self.envs), None
-        except Exception as e:  # any env may refuse pickling in its own way
-            envs, reason = None, f"{type(e).__name__}: {e}"
-        return {
-            "agent_inputs": leaves_to_tensors(self.agent_inputs),
-            "traj_infos": [{k: _plain(v) for k, v in info.items()} for info in self.traj_infos],
-            "collector": self.collector.state_dict(),
-            "envs": envs,
-            "envs_unpicklable": reason,
-            "env_rng": [
-                {k: g.bit_generator.state for k, g in _env_generators(env).items()}
-                for env in self.envs
-            ],
-            "decorrelation_rng": self._rng.bit_generator.state,
-        }
+        return run_state_dict(
+            self.envs, self.agent_inputs, self.traj_infos, self.collector, self._rngs
+        )
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Continue from :meth:`state_dict` of a sampler with the same settings.
@@ -201,36 +174,14 @@ class SerialSampler(BaseSampler):
             ValueError: if the snapshot holds a different number of envs.
         """
         self._require_initialized("load_state_dict")
-        B = self.batch_spec.B
-        if len(state["traj_infos"]) != B:
-            raise ValueError(f"state has {len(state['traj_infos'])} envs, sampler has {B}")
-        self._rng.bit_generator.state = state["decorrelation_rng"]
-        if state["envs"] is None:
-            warnings.warn(
-                f"SerialSampler.load_state_dict: envs were not saved "
-                f"({state['envs_unpicklable']}); resetting and decorrelating them again, so "
-                f"sampling does not continue exactly",
-                stacklevel=2,
-            )
-            for env, rng_states in zip(self.envs, state["env_rng"]):
-                for name, generator in _env_generators(env).items():
-                    if name in rng_states:
-                        generator.bit_generator.state = rng_states[name]
-            self.agent_inputs, self.traj_infos = self.collector.start_envs(
-                self.max_decorrelation_steps, rng=self._rng
-            )
-            self.agent.reset()
-            return
-        envs = pickle.loads(state["envs"])
-        if len(envs) != B:
-            raise ValueError(f"state has {len(envs)} envs, sampler has {B}")
-        for env in self.envs:
-            env.close()
-        self.envs[:] = envs  # in place: the collector holds this same list
-        copy_leaves_into(self.agent_inputs, state["agent_inputs"])
-        self.traj_infos = []
-        for saved in state["traj_infos"]:
-            info = self._TrajInfo()
-            info.update(saved)
-            self.traj_infos.append(info)
-        self.collector.load_state_dict(state["collector"])
+        self.agent_inputs, self.traj_infos = load_run_state_dict(
+            state,
+            self.envs,
+            self.agent_inputs,
+            self.collector,
+            self._rngs,
+            self._TrajInfo,
+            self.max_decorrelation_steps,
+            self.agent,
+            "SerialSampler",
+        )
