@@ -39,6 +39,20 @@ def space_size(space: Any) -> int:
     return int(np.prod(space_shape(space)))
 
 
+def model_ignores_prev_inputs(model: torch.nn.Module) -> bool:
+    """Whether ``model`` declares that its ``forward`` never reads ``prev_action`` or
+    ``prev_reward``, so agents may pass them without encoding them (e.g. no one-hot).
+
+    A model opts in with the class attribute ``ignores_prev_inputs = True``, which counts only
+    in the class that defines the ``forward`` in use: a subclass that overrides ``forward``
+    (and may read those inputs) must declare it again to keep the short path.
+    """
+    for cls in type(model).__mro__:
+        if "forward" in vars(cls):
+            return bool(vars(cls).get("ignores_prev_inputs", False))
+    return False
+
+
 class BaseAgent:
     """A model (``torch.nn.Module``) plus an action distribution, for sampling and training.
 
@@ -91,6 +105,7 @@ class BaseAgent:
         self.share_memory = False
         self._mode: str | None = None
         self._ddp = False
+        self._model_ignores_prev_inputs = False
 
     # --- construction ----------------------------------------------------------------------
 
@@ -133,6 +148,7 @@ class BaseAgent:
             raise ValueError(f"{type(self).__name__}: no ModelCls given")
         self.env_model_kwargs = self.make_env_to_model_kwargs(env_spaces)
         self.model = self.ModelCls(**self.env_model_kwargs, **self.model_kwargs)
+        self._model_ignores_prev_inputs = model_ignores_prev_inputs(self.model)
         if self.initial_model_state_dict is not None:
             self.model.load_state_dict(strip_ddp_state_dict(self.initial_model_state_dict))
         if share_memory:

@@ -40,7 +40,8 @@ class Categorical(DiscreteMixin, Distribution):
         """
         prob = dist_info.prob
         race = torch.empty_like(prob).exponential_().clamp_min_(torch.finfo(prob.dtype).tiny)
-        return torch.argmax(prob / race, dim=-1).to(self.dtype)
+        index = torch.argmax(prob / race, dim=-1)
+        return index if index.dtype == self.dtype else index.to(self.dtype)
 
     def log_likelihood(self, indexes: torch.Tensor, dist_info: DistInfo) -> torch.Tensor:
         """``log p(indexes)``; ``indexes`` has ``prob``'s leading dims."""

@@ -74,11 +74,13 @@ class MlpModel(torch.nn.Module):
         return self._output_size
 
 
-# Activation modules without state whose forward is exactly this function.
-_FUNCTIONAL = {
-    torch.nn.Tanh: torch.tanh,
-    torch.nn.ReLU: torch.relu,
-    torch.nn.Sigmoid: torch.sigmoid,
+# Activation modules without state whose forward is exactly this function, applied in place.
+# In place is safe here: it only ever overwrites a fresh ``baddbmm`` output, which that op's
+# backward does not need, and it saves an allocation per layer.
+_FUNCTIONAL_INPLACE = {
+    torch.nn.Tanh: torch.Tensor.tanh_,
+    torch.nn.ReLU: torch.Tensor.relu_,
+    torch.nn.Sigmoid: torch.Tensor.sigmoid_,
 }
 
 
@@ -126,6 +128,8 @@ class ParallelMlpModel(torch.nn.Module):
             self.register_parameter(f"weight{i}", torch.nn.Parameter(torch.empty(k, n_in, n_out)))
             self.register_parameter(f"bias{i}", torch.nn.Parameter(torch.empty(k, 1, n_out)))
             self._layer_names.append((f"weight{i}", f"bias{i}"))
+        self._hidden_layer_names = self._layer_names[:-1]
+        self._k = k
         self.nonlinearity = nonlinearity()
         self.reset_parameters()
 
@@ -149,20 +153,27 @@ class ParallelMlpModel(torch.nn.Module):
 
     def forward(self, input: torch.Tensor) -> list[torch.Tensor]:
         """``[N, input_size]`` -> a list of ``k`` outputs, ``[N, output_sizes[j]]``."""
-        h = input.expand((len(self.output_sizes),) + tuple(input.shape))
+        # unbind is one op for all k views; narrowing only where an output is smaller.
+        return [
+            out if size == out.shape[-1] else out.narrow(-1, 0, size)
+            for out, size in zip(self.forward_stacked(input).unbind(0), self.output_sizes)
+        ]
+
+    def forward_stacked(self, input: torch.Tensor) -> torch.Tensor:
+        """``[N, input_size]`` -> the output layers of all networks, ``[k, N, max_out]``.
+
+        Network ``j``'s output is ``[j, :, :output_sizes[j]]``. Owners that take their
+        outputs apart anyway (``CategoricalPgMlpModel``) call this to save the split ops of
+        :meth:`forward` on their hot path (module hooks of this model do not run then).
+        """
+        h = input.expand(self._k, *input.shape)
         params = self._parameters
         act = self._modules["nonlinearity"]
         if act._forward_hooks or act._forward_pre_hooks:
             act_fn = act
         else:  # the plain function where there is one: a module's forward costs a frame more
-            act_fn = _FUNCTIONAL.get(type(act), act.forward)
-        last = len(self._layer_names) - 1
-        for i, (w, b) in enumerate(self._layer_names):
-            h = torch.baddbmm(params[b], h, params[w])
-            if i < last:
-                h = act_fn(h)
-        # unbind is one op for all k views; narrowing only where an output is smaller.
-        return [
-            out if size == out.shape[-1] else out.narrow(-1, 0, size)
-            for out, size in zip(h.unbind(0), self.output_sizes)
-        ]
+            act_fn = _FUNCTIONAL_INPLACE.get(type(act), act.forward)
+        for w, b in self._hidden_layer_names:
+            h = act_fn(torch.baddbmm(params[b], h, params[w]))
+        w, b = self._layer_names[-1]
+        return torch.baddbmm(params[b], h, params[w])

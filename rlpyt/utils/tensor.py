@@ -125,8 +125,12 @@ def select_at_indexes(indexes: torch.Tensor, tensor: torch.Tensor) -> torch.Tens
             f"tensor shape {tuple(tensor.shape)} must start with the index shape "
             f"{tuple(indexes.shape)} and have one more dim to select along."
         )
+    idx = indexes
+    if idx.dtype != torch.long or idx.device != tensor.device:
+        idx = idx.to(device=tensor.device, dtype=torch.long)
+    if tensor.dim() == dim + 1:  # e.g. probabilities [T, B, A]: no trailing dims to expand over
+        return tensor.gather(dim, idx.unsqueeze(dim)).squeeze(dim)
     rest = tuple(tensor.shape[dim + 1 :])
-    idx = indexes.to(device=tensor.device, dtype=torch.long)
     idx = idx.reshape(tuple(indexes.shape) + (1,) * (1 + len(rest)))
     idx = idx.expand(tuple(indexes.shape) + (1,) + rest)
     return tensor.gather(dim, idx).squeeze(dim)
@@ -189,10 +193,10 @@ def valid_mean(
     Returns:
         Tensor with the ``dim`` dims reduced.
     """
+    if valid is None:  # the common case: one op, without building a dims tuple
+        return tensor.mean() if dim is None else tensor.mean(dim=dim)
     if dim is None:
         dim = tuple(range(tensor.dim()))
-    if valid is None:
-        return tensor.mean(dim=dim)
     valid = torch.broadcast_to(valid, tensor.shape)
     if valid.dtype == torch.bool:
         total = torch.where(valid, tensor, 0).sum(dim=dim)

@@ -5,7 +5,13 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from rlpyt.agents.base import AgentStep, space_n, space_shape, space_size
+from rlpyt.agents.base import (
+    AgentStep,
+    model_ignores_prev_inputs,
+    space_n,
+    space_shape,
+    space_size,
+)
 from rlpyt.agents.pg.atari import AtariFfAgent, AtariLstmAgent
 from rlpyt.agents.pg.base import AgentInfo, AgentInfoRnn
 from rlpyt.agents.pg.categorical import CategoricalPgAgent, RecurrentCategoricalPgAgent
@@ -15,7 +21,7 @@ from rlpyt.distributions.categorical import DistInfo
 from rlpyt.distributions.gaussian import DistInfoStd
 from rlpyt.envs.base import EnvSpaces
 from rlpyt.envs.gym import gym_make
-from rlpyt.models.pg.mlp_model import CategoricalPgMlpModel
+from rlpyt.models.pg.mlp_model import CategoricalPgLstmModel, CategoricalPgMlpModel
 from rlpyt.models.pg.mujoco_ff_model import MujocoFfModel
 from rlpyt.spaces.float_box import FloatBox
 from rlpyt.spaces.int_box import IntBox
@@ -164,3 +170,35 @@ def test_categorical_agent_one_hot_prev_action():
     agent.initialize(DISCRETE)
     agent.step(torch.zeros(B, 5), torch.tensor([0, 2, 1]), torch.zeros(B))
     assert_close(seen["prev_action"], torch.eye(3)[[0, 2, 1]])
+
+
+def test_models_that_ignore_prev_inputs_get_them_unencoded():
+    seen = {}
+
+    class Ignoring(CategoricalPgMlpModel):
+        ignores_prev_inputs = True  # declared again with the overriding forward
+
+        def forward(self, observation, prev_action, prev_reward):
+            seen["prev_action"] = prev_action
+            return super().forward(observation, prev_action, prev_reward)
+
+    class Inheriting(CategoricalPgMlpModel):  # same forward: the flag is inherited
+        pass
+
+    kwargs = dict(observation_shape=(5,), action_size=3)
+    agent = CategoricalPgAgent(ModelCls=Ignoring, model_kwargs=kwargs)
+    agent.initialize(DISCRETE)
+    prev_action = torch.tensor([0, 2, 1])
+    obs = torch.randn(B, 5)
+    with torch.no_grad():
+        step_info = agent.step(obs, prev_action, torch.zeros(B)).agent_info
+        assert seen["prev_action"] is prev_action  # passed through, no one-hot made
+        # The outputs are those of the model called with the one-hot codes.
+        pi, value = agent.model(obs, torch.eye(3)[prev_action], torch.zeros(B))
+    assert_close(step_info.dist_info.prob, pi)
+    assert_close(step_info.value, value)
+
+    assert model_ignores_prev_inputs(CategoricalPgMlpModel((5,), 3))
+    assert model_ignores_prev_inputs(Inheriting((5,), 3))
+    assert not model_ignores_prev_inputs(CategoricalPgLstmModel((5,), 3))
+    assert not model_ignores_prev_inputs(torch.nn.Linear(2, 2))

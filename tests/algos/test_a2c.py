@@ -2,10 +2,12 @@
 
 import pytest
 import torch
+from torch.testing import assert_close
 
 from rlpyt.algos.pg.a2c import A2C
 from rlpyt.algos.utils import discount_return
 from rlpyt.samplers.collections import BatchSpec
+from rlpyt.utils.tensor import valid_mean
 from tests.algos.helpers import TinyAgent, TinyRnnAgent, make_samples
 
 
@@ -112,3 +114,36 @@ def test_adam_is_fused_unless_the_caller_chooses():
     assert not algo.optimizer.defaults["fused"] and algo.optimizer.defaults["foreach"] is False
     sgd = make_a2c(agent, 4, 2, OptimCls=torch.optim.SGD, optim_kwargs={"momentum": 0.9})
     assert sgd.optimizer.defaults["momentum"] == 0.9
+
+
+@pytest.mark.parametrize("mixed_dtypes", [False, True])
+def test_grad_clipping_and_zeroing_match_torch(mixed_dtypes):
+    # The short paths of PolicyGradientAlgo give exactly what the torch calls give.
+    torch.manual_seed(0)
+    agent = TinyAgent()
+    if mixed_dtypes:  # two foreach groups: the torch function is used
+        first = next(iter(agent.parameters()))
+        first.data = first.data.double()
+    algo = make_a2c(agent, 4, 2, clip_grad_norm=0.1)
+    assert algo._foreach_clip is not mixed_dtypes
+    params = algo._params
+    reference = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    for p, r in zip(params, reference):
+        p.grad = torch.randn_like(p)
+        r.grad = p.grad.clone()
+    expected_norm = torch.nn.utils.clip_grad_norm_(reference, 0.1, foreach=True)
+    norm = algo._clip_grad_norm()
+    assert torch.equal(norm, expected_norm)
+    for p, r in zip(params, reference):
+        assert torch.equal(p.grad, r.grad)
+    algo._zero_grad()
+    assert all(p.grad is None for p in params)
+
+
+def test_value_loss_matches_the_formula():
+    algo = A2C(value_loss_coeff=0.3)
+    value, return_ = torch.randn(6, 4), torch.randn(6, 4)
+    valid = (torch.rand(6, 4) > 0.3).float()
+    for mask in (None, valid):
+        expected = 0.3 * valid_mean(0.5 * (value - return_) ** 2, mask)
+        assert_close(algo.value_loss(value, return_, mask), expected)

@@ -220,3 +220,18 @@ def test_update_obs_rms_is_called_first():
 def test_too_few_units_for_minibatches():
     with pytest.raises(ValueError, match="minibatches"):
         make_ppo(TinyRnnAgent(), 8, 2, minibatches=4)
+
+
+@pytest.mark.parametrize("n_units", [12, 13])
+def test_minibatch_slices_of_the_shuffled_batch_equal_indexing(n_units):
+    # Feed-forward minibatches are slices of the batch shuffled once per epoch: the same data
+    # as indexing the batch by each piece of the permutation.
+    algo = PPO(minibatches=4)
+    data = AgentInputs(torch.randn(n_units, 3), torch.arange(n_units), torch.randn(n_units))
+    perm = torch.randperm(n_units)
+    pieces = list(algo._minibatches(data, None, perm, recurrent=False))
+    assert len(pieces) == 4
+    for (mb, rnn_state), idxs in zip(pieces, perm.tensor_split(4)):
+        assert rnn_state is None
+        for got, want in zip(mb, data[idxs]):
+            assert torch.equal(got, want)

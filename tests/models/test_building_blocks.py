@@ -106,3 +106,27 @@ def test_update_state_dict_copy_and_polyak():
     for k, v in dst.state_dict().items():
         assert torch.equal(v, src.state_dict()[k])
     assert list(strip_ddp_state_dict({"module.a.module.b": 1, "b": 2})) == ["a.module.b", "b"]
+
+
+@pytest.mark.parametrize(
+    "nonlinearity", [torch.nn.Tanh, torch.nn.ReLU, torch.nn.Sigmoid, torch.nn.ELU]
+)
+def test_parallel_mlp_in_place_activations_match_out_of_place(nonlinearity):
+    # The known activations run in place on each baddbmm output; values and gradients must be
+    # those of the plain out-of-place computation.
+    torch.manual_seed(0)
+    par = ParallelMlpModel(4, [8, 6], [3, 1], nonlinearity)
+    x = torch.randn(5, 4)
+    stacked = par.forward_stacked(x)
+    h = x.expand(2, 5, 4)
+    for i, (w, b) in enumerate(zip(par.weights, par.biases)):
+        h = torch.baddbmm(b, h, w)
+        if i < 2:
+            h = nonlinearity()(h)
+    assert torch.equal(stacked, h)
+    grads = torch.autograd.grad(stacked.sum(), list(par.parameters()))
+    expected = torch.autograd.grad(h.sum(), list(par.parameters()))
+    for got, want in zip(grads, expected):
+        assert torch.equal(got, want)
+    outs = par(x)
+    assert torch.equal(outs[0], stacked[0]) and torch.equal(outs[1], stacked[1, :, :1])

@@ -62,10 +62,10 @@ class A2C(PolicyGradientAlgo):
         """
         if hasattr(self.agent, "update_obs_rms"):
             self.agent.update_obs_rms(samples.env.observation)
-        self.optimizer.zero_grad(set_to_none=True)
+        self._zero_grad()
         loss, entropy, perplexity = self.loss(samples)
         loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(self._params, self.clip_grad_norm, foreach=True)
+        grad_norm = self._clip_grad_norm()
         self.optimizer.step()
         self.update_counter += 1
         stats = torch.stack(
@@ -101,7 +101,9 @@ class A2C(PolicyGradientAlgo):
         dist = self.agent.distribution
         logli = dist.log_likelihood(action, dist_info)
         pi_loss = -valid_mean(logli * advantage, valid)
-        value_loss = self.value_loss_coeff * valid_mean(0.5 * (value - return_) ** 2, valid)
+        value_loss = self.value_loss(value, return_, valid)
         entropy, perplexity = self.entropy_stats(dist_info, valid)
-        loss = pi_loss + value_loss - self.entropy_loss_coeff * entropy
+        loss = pi_loss + value_loss
+        if self.entropy_loss_coeff != 0:
+            loss = loss - self.entropy_loss_coeff * entropy
         return loss, entropy, perplexity

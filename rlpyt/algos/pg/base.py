@@ -6,6 +6,7 @@ from collections import namedtuple
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from rlpyt.algos.base import RlAlgorithm
 from rlpyt.algos.utils import (
@@ -104,6 +105,40 @@ class PolicyGradientAlgo(RlAlgorithm):
         self._build_lr_scheduler()
         if self.initial_optim_state_dict is not None:
             self.load_optim_state_dict(self.initial_optim_state_dict)
+        # Short paths for the per-update bookkeeping (see _zero_grad and _clip_grad_norm), taken
+        # only where they do exactly what the library calls would.
+        self._plain_zero_grad = type(self.optimizer).zero_grad is torch.optim.Optimizer.zero_grad
+        self._foreach_clip = _one_foreach_group(self._params)
+
+    def _zero_grad(self) -> None:
+        """``optimizer.zero_grad(set_to_none=True)``.
+
+        For optimizers that keep ``Optimizer.zero_grad`` this sets the gradients to ``None``
+        directly: the same effect without its profiler bookkeeping, which costs several times
+        more than the loop for a small network (PPO calls it once per minibatch).
+        """
+        if not self._plain_zero_grad:
+            self.optimizer.zero_grad(set_to_none=True)
+            return
+        for param in self._params:
+            param.grad = None
+
+    def _clip_grad_norm(self) -> torch.Tensor:
+        """``torch.nn.utils.clip_grad_norm_(params, clip_grad_norm, foreach=True)``: the same
+        arithmetic in four foreach/tensor ops when all parameters share a device and a dtype,
+        without the library's per-call grouping of tensors (about 2x faster for small networks).
+
+        Returns:
+            The total gradient norm before clipping (a scalar tensor).
+        """
+        grads = [p.grad for p in self._params if p.grad is not None]
+        if not self._foreach_clip or not grads:
+            return torch.nn.utils.clip_grad_norm_(self._params, self.clip_grad_norm, foreach=True)
+        with torch.no_grad():
+            total_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+            coeff = torch.clamp(float(self.clip_grad_norm) / (total_norm + 1e-6), max=1.0)
+            torch._foreach_mul_(grads, coeff)
+        return total_norm
 
     def _build_lr_scheduler(self) -> None:
         """Hook for subclasses with a learning-rate schedule (made before state is loaded)."""
@@ -189,6 +224,21 @@ class PolicyGradientAlgo(RlAlgorithm):
             advantage = _normalize(advantage, valid)
         return return_, advantage, valid
 
+    def value_loss(
+        self, value: torch.Tensor, return_: torch.Tensor, valid: torch.Tensor | None
+    ) -> torch.Tensor:
+        """``value_loss_coeff * valid_mean(0.5 * (value - return_)**2, valid)``.
+
+        Computed as ``(0.5 * value_loss_coeff) * valid_mean((value - return_)**2, valid)``,
+        the same number (scaling by 0.5 is exact), and without a mask as one ``mse_loss`` op:
+        the same squared errors and mean in one op and one backward node instead of four.
+        """
+        if valid is None and value.shape == return_.shape and value.dtype == return_.dtype:
+            squared_error = F.mse_loss(value, return_)
+        else:
+            squared_error = valid_mean((value - return_) ** 2, valid)
+        return (0.5 * self.value_loss_coeff) * squared_error
+
     def entropy_stats(
         self, dist_info: Any, valid: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -238,6 +288,16 @@ def _fast_optim_kwargs(OptimCls: type, optim_kwargs: dict, params: list) -> dict
     if any(p.dtype not in (torch.float32, torch.float64) for p in params):
         return optim_kwargs
     return {**optim_kwargs, "fused": True}
+
+
+def _one_foreach_group(params: list) -> bool:
+    """True if ``params`` are floating tensors on one CPU or CUDA device with one dtype: the
+    case where ``clip_grad_norm_`` makes a single foreach group."""
+    kinds = {(p.device, p.dtype) for p in params}
+    if len(kinds) != 1:
+        return False
+    device, dtype = next(iter(kinds))
+    return device.type in ("cpu", "cuda") and dtype.is_floating_point
 
 
 def _normalize(advantage: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:

@@ -42,6 +42,8 @@ class AtariFfModel(torch.nn.Module):
             ``[16, 32]``, ``[8, 4]``, ``[4, 2]``, ``[0, 1]``.
     """
 
+    ignores_prev_inputs = True  # forward never reads prev_action or prev_reward (see agents)
+
     def __init__(
         self,
         image_shape: Sequence[int],

@@ -36,6 +36,8 @@ class CategoricalPgMlpModel(torch.nn.Module):
         norm_obs_var_clip: lower bound on the variance used for normalising.
     """
 
+    ignores_prev_inputs = True  # forward never reads prev_action or prev_reward (see agents)
+
     def __init__(
         self,
         observation_shape: Sequence[int],
@@ -82,9 +84,17 @@ class CategoricalPgMlpModel(torch.nn.Module):
             observation = self.obs_rms.normalize(
                 observation, self.norm_obs_clip, self.norm_obs_var_clip
             )
-        logits, value = self.mlp(observation.reshape(T * B, -1).to(torch.float32))
-        pi = F.softmax(logits, dim=-1)
-        value = value.squeeze(-1)
+        # The sampler calls this once per time step with [B, obs_size] float32 observations:
+        # the checks below skip a no-op reshape, cast, split and leading-dims restore there.
+        flat = lead_dim == 1 and self._obs_ndim == 1
+        x = observation if flat else observation.reshape(T * B, -1)
+        if x.dtype != torch.float32:
+            x = x.to(torch.float32)
+        logits, value = self.mlp.forward_stacked(x).unbind(0)  # [N, A] and [N, A]
+        pi = logits.softmax(-1)
+        value = value.select(-1, 0)  # the value network's one output
+        if lead_dim == 1:
+            return pi, value
         return tuple(restore_leading_dims((pi, value), lead_dim, T, B))
 
     def update_obs_rms(self, observation: torch.Tensor) -> None:

@@ -34,6 +34,8 @@ class MujocoFfModel(torch.nn.Module):
         norm_obs_var_clip: lower bound on the variance used for normalising.
     """
 
+    ignores_prev_inputs = True  # forward never reads prev_action or prev_reward (see agents)
+
     def __init__(
         self,
         observation_shape: Sequence[int],
