@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from rlpyt.agents.base import AgentInputs
+from rlpyt.samplers.collections import TrajInfo
 from rlpyt.utils.buffer import buffer_from_example, numpify_buffer, torchify_buffer
 
 __all__ = [
@@ -33,6 +34,17 @@ def decorrelation_rngs(seed: int, env_ranks: Sequence[int]) -> list[np.random.Ge
 def traj_done_of(env_info: Any, done: bool) -> bool:
     """``env_info.traj_done`` if the env reports it, else ``done``: when to reset the env."""
     return getattr(env_info, "traj_done", done)
+
+
+def traj_info_reads_agent_info(TrajInfoCls: Any) -> bool:
+    """False only for the base :class:`TrajInfo`, whose ``step`` never reads ``agent_info``.
+
+    Collectors then pass ``None`` instead of slicing each env's ``agent_info`` out of the batch
+    (a nested namedarraytuple index per env step). Any subclass that overrides ``step`` gets
+    the real slice.
+    """
+    cls = getattr(TrajInfoCls, "func", TrajInfoCls)  # traj_info_kwargs are bound by partial
+    return getattr(cls, "step", None) is not TrajInfo.step
 
 
 class BaseCollector:
@@ -79,6 +91,7 @@ class BaseCollector:
         self.samples_np = samples_np
         self.batch_T = batch_T
         self.TrajInfoCls = TrajInfoCls
+        self.traj_info_reads_agent_info = traj_info_reads_agent_info(TrajInfoCls)
         self.agent = agent
         self.sync = sync
         self.step_buffer_np = step_buffer_np

@@ -247,3 +247,25 @@ def test_recurrent_agent_state_across_batches_and_eval():
     sampler.obtain_samples(3)
     assert (h[0] == 0).all()  # state reset between batches after the done
     sampler.shutdown()
+
+
+class ValueTrajInfo(TrajInfo):
+    """Reads agent_info: collectors must hand it the env's slice, not the base's None."""
+
+    def step(self, observation, action, reward, done, agent_info, env_info):
+        super().step(observation, action, reward, done, agent_info, env_info)
+        self["ValueSum"] = self.get("ValueSum", 0.0) + float(agent_info.value)
+
+
+@pytest.mark.parametrize("CollectorCls", [CpuResetCollector, CpuWaitResetCollector])
+def test_traj_infos_that_read_agent_info_get_it(CollectorCls):
+    from rlpyt.samplers.collectors import traj_info_reads_agent_info
+
+    assert not traj_info_reads_agent_info(TrajInfo)
+    assert traj_info_reads_agent_info(ValueTrajInfo)
+    sampler = make_sampler(TrajInfoCls=ValueTrajInfo, CollectorCls=CollectorCls)
+    sampler.initialize(FakeAgent(), seed=0)
+    samples, completed = sampler.obtain_samples(0)
+    assert completed
+    for info in completed:
+        assert info["ValueSum"] != 0.0 or info["Length"] == 0

@@ -48,6 +48,7 @@ class CpuResetCollector(DecorrelatingStartCollector):
         """
         agent_buf, env_buf = self.samples_np.agent, self.samples_np.env
         completed: list[Any] = []
+        reads_agent_info = self.traj_info_reads_agent_info
         observation, prev_action, prev_reward = agent_inputs
         inputs_pyt = torchify_buffer(agent_inputs)
         # Leading entries; prev_action[t + 1] / prev_reward[t + 1] alias action[t] / reward[t].
@@ -64,7 +65,8 @@ class CpuResetCollector(DecorrelatingStartCollector):
                 for b, env in enumerate(self.envs):
                     a = action[b]
                     o, r, d, env_info = env.step(a)
-                    traj_infos[b].step(observation[b], a, r, d, agent_info[b], env_info)
+                    info_b = agent_info[b] if reads_agent_info else None
+                    traj_infos[b].step(observation[b], a, r, d, info_b, env_info)
                     if traj_done_of(env_info, d):
                         completed.append(traj_infos[b].terminate(o))
                         traj_infos[b] = self.TrajInfoCls()
@@ -122,6 +124,7 @@ class CpuWaitResetCollector(DecorrelatingStartCollector):
         """Step every non-frozen env ``batch_T`` times into ``samples_np``; see the class."""
         agent_buf, env_buf = self.samples_np.agent, self.samples_np.env
         completed: list[Any] = []
+        reads_agent_info = self.traj_info_reads_agent_info
         observation, prev_action, prev_reward = agent_inputs
         inputs_pyt = torchify_buffer(agent_inputs)
         frozen = self.done
@@ -144,7 +147,8 @@ class CpuWaitResetCollector(DecorrelatingStartCollector):
                         env_buf.env_info[t, b] = 0
                         continue
                     o, r, d, env_info = env.step(action[b])
-                    traj_infos[b].step(observation[b], action[b], r, d, agent_info[b], env_info)
+                    info_b = agent_info[b] if reads_agent_info else None
+                    traj_infos[b].step(observation[b], action[b], r, d, info_b, env_info)
                     if traj_done_of(env_info, d):
                         completed.append(traj_infos[b].terminate(o))
                         traj_infos[b] = self.TrajInfoCls()
