@@ -52,12 +52,16 @@ class _Node:
         self.known = set(keys) | ignored  # keys that never trigger a "new key" warning
         n_own = len(cls._fields) - len(children)  # the top level adds timeout, traj_done
         self.null = None if n_own else cls(*(c.null for c in children))
+        self._bare: dict[tuple, Any] = {}  # instances without children, by own-field values
 
     def __call__(self, info: Any, warn, *own: Any) -> Any:
         # None and {} (many envs' usual step info) take the short way: every field null.
         if info is None or (type(info) is dict and not info):
-            if not self.children:
-                return self.cls(*own)
+            if not self.children:  # only the own fields (bools): reuse one instance per value
+                bare = self._bare.get(own)
+                if bare is None:
+                    bare = self._bare[own] = self.cls(*own)
+                return bare
             return self.cls(*(_null_copy(c.null) for c in self.children), *own)
         if not isinstance(info, Mapping):
             warn(self.path, "bad", f"is no longer a dict ({type(info).__name__}); using zeros")

@@ -37,14 +37,29 @@ def traj_done_of(env_info: Any, done: bool) -> bool:
 
 
 def traj_info_reads_agent_info(TrajInfoCls: Any) -> bool:
-    """False only for the base :class:`TrajInfo`, whose ``step`` never reads ``agent_info``.
+    """False only for the base :class:`TrajInfo`, whose ``step`` reads neither ``observation``
+    nor ``agent_info``.
 
-    Collectors then pass ``None`` instead of slicing each env's ``agent_info`` out of the batch
-    (a nested namedarraytuple index per env step). Any subclass that overrides ``step`` gets
-    the real slice.
+    Collectors then pass ``None`` for both instead of slicing each env's entries out of the
+    batch (a nested namedarraytuple index per env step). Any subclass that overrides ``step``
+    gets the real slices.
     """
     cls = getattr(TrajInfoCls, "func", TrajInfoCls)  # traj_info_kwargs are bound by partial
     return getattr(cls, "step", None) is not TrajInfo.step
+
+
+def write_env_infos(env_info_row: Any, env_infos: list[Any], flat: bool) -> None:
+    """Write one time step's ``env_info`` of every env into its ``[B]`` row of the buffer.
+
+    ``flat``: every field of the row is an array (no nested namedarraytuples); then each field
+    is written once for all envs, instead of one namedarraytuple assignment per env.
+    """
+    if flat:
+        for field, column in zip(env_info_row, zip(*env_infos)):
+            field[:] = column
+    else:
+        for b, env_info in enumerate(env_infos):
+            env_info_row[b] = env_info
 
 
 class BaseCollector:
@@ -92,6 +107,10 @@ class BaseCollector:
         self.batch_T = batch_T
         self.TrajInfoCls = TrajInfoCls
         self.traj_info_reads_agent_info = traj_info_reads_agent_info(TrajInfoCls)
+        # env_info rows can be written one field at a time (see write_env_infos).
+        self.flat_env_info = samples_np is not None and all(
+            isinstance(f, np.ndarray) for f in samples_np.env.env_info
+        )
         self.agent = agent
         self.sync = sync
         self.step_buffer_np = step_buffer_np

@@ -72,7 +72,8 @@ class GymSpaceWrapper(Space):
     - ``Box`` with an integer/bool dtype -> ``IntBox(low, high + 1)`` (rlpyt's ``high`` is
       exclusive), same dtype.
     - ``Discrete(n, start=s)`` -> scalar ``IntBox(0, n)``; values are shifted by ``-s`` on
-      :meth:`convert` and ``+s`` on :meth:`revert` (which returns a Python ``int``).
+      :meth:`convert` and ``+s`` on :meth:`revert` (which returns a NumPy scalar of the
+      Gymnasium space's dtype).
     - ``MultiDiscrete(nvec, start=s)`` -> ``IntBox(0, nvec)``, shifted like ``Discrete``.
     - ``MultiBinary(n)`` -> ``IntBox(0, 2, shape, dtype=int8)``.
     - ``Dict`` -> ``Composite`` whose element class is a namedarraytuple named after ``name``,
@@ -123,6 +124,7 @@ class GymSpaceWrapper(Space):
                 f"GymSpaceWrapper({name!r}): unsupported space {space!r} of type "
                 f"{type(space).__name__}; expected a Gymnasium space of type {_SUPPORTED}"
             )
+        self._dtype = getattr(self.space, "dtype", None)  # rlpyt dtype, read on every convert
         super().__init__()
 
     def _from_box(self, space: gym_spaces.Box, null_value: Any) -> Space:
@@ -192,7 +194,10 @@ class GymSpaceWrapper(Space):
         """Gymnasium value -> rlpyt value (arrays of this space's dtype; dict -> namedtuple)."""
         kind = self._kind
         if kind in ("box", "multi_binary"):
-            return np.asarray(value, dtype=self.space.dtype)
+            dtype = self._dtype
+            if type(value) is np.ndarray and value.dtype == dtype:  # no conversion needed
+                return value
+            return np.asarray(value, dtype=dtype)
         if kind in ("discrete", "multi_discrete"):
             return np.asarray(np.asarray(value) - self._offset, dtype=self.space.dtype)
         if kind == "dict" and isinstance(value, Mapping):
@@ -205,14 +210,19 @@ class GymSpaceWrapper(Space):
     def revert(self, value: Any) -> Any:
         """rlpyt value -> Gymnasium value (e.g. an agent's action before ``env.step``).
 
-        ``Discrete`` values become a Python ``int`` (shifted back by ``start``); arrays take the
-        Gymnasium space's dtype; namedtuples become ``dict`` (``Dict``) or ``tuple`` (``Tuple``).
+        ``Discrete`` values become a NumPy scalar of the Gymnasium dtype, shifted back by
+        ``start`` (``Discrete.contains``, which Gymnasium envs call on every step, checks a NumPy
+        integer faster than an ``int``); arrays take the Gymnasium space's dtype; namedtuples
+        become ``dict`` (``Dict``) or ``tuple`` (``Tuple``).
         """
         kind = self._kind
         if kind == "discrete":
+            scalar_type = self._gym_dtype.type
+            if type(value) is scalar_type and not self._offset:  # the usual case: as is
+                return value
             if not isinstance(value, (int, np.integer)):  # a one-element array or tensor
                 value = np.asarray(value).item()
-            return int(value) + self._offset
+            return scalar_type(value + self._offset)
         if kind == "multi_discrete":
             return np.asarray(np.asarray(value) + self._offset, dtype=self._gym_dtype)
         if kind in ("box", "multi_binary"):

@@ -12,6 +12,7 @@ from rlpyt.samplers.collectors import (
     BaseEvalCollector,
     DecorrelatingStartCollector,
     traj_done_of,
+    write_env_infos,
 )
 from rlpyt.utils.buffer import buffer_func, numpify_buffer, torchify_buffer
 
@@ -48,7 +49,9 @@ class CpuResetCollector(DecorrelatingStartCollector):
         """
         agent_buf, env_buf = self.samples_np.agent, self.samples_np.env
         completed: list[Any] = []
-        reads_agent_info = self.traj_info_reads_agent_info
+        reads_inputs = self.traj_info_reads_agent_info
+        flat_env_info = self.flat_env_info
+        env_infos: list[Any] = [None] * len(self.envs)
         observation, prev_action, prev_reward = agent_inputs
         inputs_pyt = torchify_buffer(agent_inputs)
         # Leading entries; prev_action[t + 1] / prev_reward[t + 1] alias action[t] / reward[t].
@@ -61,12 +64,14 @@ class CpuResetCollector(DecorrelatingStartCollector):
                 action, agent_info = numpify_buffer(self.agent.step(*inputs_pyt))
                 agent_buf.action[t] = action
                 agent_buf.agent_info[t] = agent_info
-                done_t, env_info_t = env_buf.done[t], env_buf.env_info[t]  # row views
+                done_t = env_buf.done[t]  # row view
                 for b, env in enumerate(self.envs):
                     a = action[b]
                     o, r, d, env_info = env.step(a)
-                    info_b = agent_info[b] if reads_agent_info else None
-                    traj_infos[b].step(observation[b], a, r, d, info_b, env_info)
+                    if reads_inputs:
+                        traj_infos[b].step(observation[b], a, r, d, agent_info[b], env_info)
+                    else:  # the base TrajInfo: skip slicing what it never reads
+                        traj_infos[b].step(None, a, r, d, None, env_info)
                     if traj_done_of(env_info, d):
                         completed.append(traj_infos[b].terminate(o))
                         traj_infos[b] = self.TrajInfoCls()
@@ -76,7 +81,8 @@ class CpuResetCollector(DecorrelatingStartCollector):
                     observation[b] = o
                     prev_reward[b] = r
                     done_t[b] = d
-                    env_info_t[b] = env_info
+                    env_infos[b] = env_info
+                write_env_infos(env_buf.env_info[t], env_infos, flat_env_info)
                 prev_action[:] = action
                 env_buf.reward[t] = prev_reward
             if "bootstrap_value" in agent_buf:
@@ -124,7 +130,7 @@ class CpuWaitResetCollector(DecorrelatingStartCollector):
         """Step every non-frozen env ``batch_T`` times into ``samples_np``; see the class."""
         agent_buf, env_buf = self.samples_np.agent, self.samples_np.env
         completed: list[Any] = []
-        reads_agent_info = self.traj_info_reads_agent_info
+        reads_inputs = self.traj_info_reads_agent_info
         observation, prev_action, prev_reward = agent_inputs
         inputs_pyt = torchify_buffer(agent_inputs)
         frozen = self.done
@@ -146,9 +152,12 @@ class CpuWaitResetCollector(DecorrelatingStartCollector):
                         prev_reward[b] = 0.0
                         env_buf.env_info[t, b] = 0
                         continue
-                    o, r, d, env_info = env.step(action[b])
-                    info_b = agent_info[b] if reads_agent_info else None
-                    traj_infos[b].step(observation[b], action[b], r, d, info_b, env_info)
+                    a = action[b]
+                    o, r, d, env_info = env.step(a)
+                    if reads_inputs:
+                        traj_infos[b].step(observation[b], a, r, d, agent_info[b], env_info)
+                    else:  # the base TrajInfo: skip slicing what it never reads
+                        traj_infos[b].step(None, a, r, d, None, env_info)
                     if traj_done_of(env_info, d):
                         completed.append(traj_infos[b].terminate(o))
                         traj_infos[b] = self.TrajInfoCls()
