@@ -125,8 +125,8 @@ def test_grad_clipping_and_zeroing_match_torch(mixed_dtypes):
         first = next(iter(agent.parameters()))
         first.data = first.data.double()
     algo = make_a2c(agent, 4, 2, clip_grad_norm=0.1)
-    assert algo._foreach_clip is not mixed_dtypes
-    params = algo._params
+    assert algo._gradient_step.foreach_clip is not mixed_dtypes
+    params = algo._gradient_step.params
     reference = [torch.nn.Parameter(p.detach().clone()) for p in params]
     for p, r in zip(params, reference):
         p.grad = torch.randn_like(p)

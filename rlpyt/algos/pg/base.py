@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from rlpyt.algos.base import RlAlgorithm
+from rlpyt.algos.optim import GradientStep
 from rlpyt.algos.utils import (
     discount_return,
     discount_return_tl,
@@ -96,49 +97,21 @@ class PolicyGradientAlgo(RlAlgorithm):
         self.world_size = world_size
         self.rank = rank
         self._batch_size = batch_spec.T * batch_spec.B
-        self._params = list(agent.parameters())
-        self.optimizer = self.OptimCls(
-            self._params,
-            lr=self.learning_rate,
-            **_fast_optim_kwargs(self.OptimCls, self.optim_kwargs, self._params),
+        self._gradient_step = GradientStep(
+            self.OptimCls, list(agent.parameters()), self.learning_rate, self.optim_kwargs
         )
+        self.optimizer = self._gradient_step.optimizer
         self._build_lr_scheduler()
         if self.initial_optim_state_dict is not None:
             self.load_optim_state_dict(self.initial_optim_state_dict)
-        # Short paths for the per-update bookkeeping (see _zero_grad and _clip_grad_norm), taken
-        # only where they do exactly what the library calls would.
-        self._plain_zero_grad = type(self.optimizer).zero_grad is torch.optim.Optimizer.zero_grad
-        self._foreach_clip = _one_foreach_group(self._params)
 
     def _zero_grad(self) -> None:
-        """``optimizer.zero_grad(set_to_none=True)``.
-
-        For optimizers that keep ``Optimizer.zero_grad`` this sets the gradients to ``None``
-        directly: the same effect without its profiler bookkeeping, which costs several times
-        more than the loop for a small network (PPO calls it once per minibatch).
-        """
-        if not self._plain_zero_grad:
-            self.optimizer.zero_grad(set_to_none=True)
-            return
-        for param in self._params:
-            param.grad = None
+        """``optimizer.zero_grad(set_to_none=True)``, fast (see ``GradientStep``)."""
+        self._gradient_step.zero_grad()
 
     def _clip_grad_norm(self) -> torch.Tensor:
-        """``torch.nn.utils.clip_grad_norm_(params, clip_grad_norm, foreach=True)``: the same
-        arithmetic in four foreach/tensor ops when all parameters share a device and a dtype,
-        without the library's per-call grouping of tensors (about 2x faster for small networks).
-
-        Returns:
-            The total gradient norm before clipping (a scalar tensor).
-        """
-        grads = [p.grad for p in self._params if p.grad is not None]
-        if not self._foreach_clip or not grads:
-            return torch.nn.utils.clip_grad_norm_(self._params, self.clip_grad_norm, foreach=True)
-        with torch.no_grad():
-            total_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-            coeff = torch.clamp(float(self.clip_grad_norm) / (total_norm + 1e-6), max=1.0)
-            torch._foreach_mul_(grads, coeff)
-        return total_norm
+        """Clip gradients to ``clip_grad_norm``; returns the norm before clipping."""
+        return self._gradient_step.clip_grad_norm(self.clip_grad_norm)
 
     def _build_lr_scheduler(self) -> None:
         """Hook for subclasses with a learning-rate schedule (made before state is loaded)."""
@@ -268,36 +241,6 @@ class PolicyGradientAlgo(RlAlgorithm):
     @property
     def _device(self) -> torch.device:
         return torch.device(getattr(self.agent, "device", "cpu"))
-
-
-def _fast_optim_kwargs(OptimCls: type, optim_kwargs: dict, params: list) -> dict:
-    """``optim_kwargs`` plus ``fused=True`` for Adam/AdamW when the caller chose no implementation.
-
-    The fused kernels do the same arithmetic in one pass over all parameters instead of a
-    Python loop over them: about 4x faster steps for small networks on the CPU (a large part of
-    a PPO update there). Only used when every parameter is a float32/float64 tensor on one CPU
-    or CUDA device.
-    """
-    if OptimCls not in (torch.optim.Adam, torch.optim.AdamW):
-        return optim_kwargs
-    if {"fused", "foreach", "differentiable"} & optim_kwargs.keys() or not params:
-        return optim_kwargs
-    devices = {p.device for p in params}
-    if len(devices) != 1 or next(iter(devices)).type not in ("cpu", "cuda"):
-        return optim_kwargs
-    if any(p.dtype not in (torch.float32, torch.float64) for p in params):
-        return optim_kwargs
-    return {**optim_kwargs, "fused": True}
-
-
-def _one_foreach_group(params: list) -> bool:
-    """True if ``params`` are floating tensors on one CPU or CUDA device with one dtype: the
-    case where ``clip_grad_norm_`` makes a single foreach group."""
-    kinds = {(p.device, p.dtype) for p in params}
-    if len(kinds) != 1:
-        return False
-    device, dtype = next(iter(kinds))
-    return device.type in ("cpu", "cuda") and dtype.is_floating_point
 
 
 def _normalize(advantage: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
