@@ -399,21 +399,208 @@ class RecurrentAgentMixin:
             batch-major copies; loads with ``torch.load(weights_only=True)``.
         """
         state = self._sample_rnn_state if self._mode == "eval" else self._prev_rnn_state
-        if state is None or isinstance(state, torch.Tensor):
-            return {"rnn_state": None if state is None else state.clone()}
-        return {"rnn_state": {"fields": list(state._fields), "values": [v.clone() for v in state]}}
+        return {"rnn_state": _encode_rnn_state(state)}
 
     def load_runtime_state_dict(self, state: dict) -> None:
         """Restore :meth:`runtime_state_dict`'s output as the sampler's state."""
-        saved = state["rnn_state"]
-        if isinstance(saved, dict):
-            cls = RnnState if tuple(saved["fields"]) == RnnState._fields else None
-            cls = cls or namedarraytuple("RnnState", saved["fields"])
-            saved = cls(*saved["values"])
+        saved = _decode_rnn_state(state["rnn_state"])
         if self._mode == "eval":
             self._sample_rnn_state = saved
         else:
             self._prev_rnn_state = saved
+
+
+class AlternatingRecurrentAgentMixin(RecurrentAgentMixin):
+    """Recurrent state for the alternating samplers: one state per half of the envs.
+
+    ``AlternatingSampler`` / ``NoOverlapAlternatingSampler`` step the agent on the two halves
+    of their ``B`` envs in turn: half 0 is envs ``0 .. ceil(B/2) - 1``, half 1 the rest, where
+    ``B`` is the number of envs the agent steps (``len(env_ranks)``, or ``global_B`` without
+    ``env_ranks``, as given to :meth:`initialize` / :meth:`collector_initialize`). This mixin
+    keeps each half's state and serves them in a strict order: the sampling calls of
+    :meth:`step` *and* :meth:`value` (the bootstrap values at the end of a batch) go half 0,
+    half 1, half 0, ... The samplers call them in exactly that order, with both halves'
+    values at the end of a batch, so every batch starts at half 0. A call with the wrong
+    number of envs for its half raises ``ValueError`` once the agent has been put in a mode
+    (before that, e.g. in the samplers' one-env example step at initialization, which is
+    bracketed by :meth:`reset` calls, sizes are not checked).
+
+    :meth:`reset_one` takes the env's index in the sampler's whole batch (``0 .. B - 1``) and
+    zeros that row of its half's state; :meth:`reset` forgets both halves and starts again at
+    half 0. While sampling, :attr:`prev_rnn_state` is the state of the half served next.
+
+    Evaluation runs all eval envs in one batch, so in :meth:`eval_mode` the agent is a plain
+    recurrent agent with a single full-batch state (starting from zeros; ``reset`` and
+    ``reset_one`` then act on it); both halves' states and the phase are kept aside and are in
+    place again after :meth:`sample_mode` / :meth:`train_mode`.
+
+    Put it first in the bases of a recurrent agent (as ``RecurrentAgentMixin``):
+    ``class AlternatingMyAgent(AlternatingRecurrentAgentMixin, MyRecurrentAgent)``. The
+    training forward (``__call__`` with ``init_rnn_state``) is unchanged.
+    """
+
+    alternating = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # While sampling, ``_prev_rnn_state`` (read and advanced by the agent's ``step``) is
+        # the state of half ``_next_half``; the other half's state waits in
+        # ``_other_rnn_state``. Each sampling call swaps the two.
+        self._next_half = 0
+        self._other_rnn_state = None
+        self._half_sizes = _half_sizes(1)
+
+    def collector_initialize(self, global_B: int = 1, env_ranks: list[int] | None = None) -> None:
+        """As :meth:`BaseAgent.collector_initialize`; also sizes the two halves."""
+        super().collector_initialize(global_B=global_B, env_ranks=env_ranks)
+        self._half_sizes = _half_sizes(global_B if env_ranks is None else len(env_ranks))
+
+    @property
+    def half_sizes(self) -> tuple[int, int]:
+        """Number of envs in half 0 (``ceil(B/2)``) and in half 1 (``floor(B/2)``)."""
+        return self._half_sizes
+
+    @property
+    def next_half(self) -> int:
+        """The half (0 or 1) that the next sampling ``step`` or ``value`` call serves."""
+        return self._next_half
+
+    @property
+    def half_rnn_states(self) -> tuple[Any, Any]:
+        """The sampler's states of half 0 and half 1 (batch-major leaves, or ``None``), also
+        while evaluating."""
+        current = self._sample_rnn_state if self._mode == "eval" else self._prev_rnn_state
+        if self._next_half == 0:
+            return current, self._other_rnn_state
+        return self._other_rnn_state, current
+
+    def step(self, observation, prev_action, prev_reward):
+        """The agent's ``step`` on the next half (or, evaluating, on all eval envs).
+
+        Raises:
+            ValueError: if the batch is not the size of the next half (in sample or train
+                mode).
+        """
+        if self._mode == "eval":
+            return super().step(observation, prev_action, prev_reward)
+        self._check_half_batch(prev_reward, "step")
+        agent_step = super().step(observation, prev_action, prev_reward)
+        self._swap_halves()
+        return agent_step
+
+    def value(self, observation, prev_action, prev_reward):
+        """The agent's ``value`` on the next half (its state is not advanced, but the turn
+        passes to the other half).
+
+        Raises:
+            ValueError: if the batch is not the size of the next half (in sample or train
+                mode).
+        """
+        if self._mode == "eval":
+            return super().value(observation, prev_action, prev_reward)
+        self._check_half_batch(prev_reward, "value")
+        value = super().value(observation, prev_action, prev_reward)
+        self._swap_halves()
+        return value
+
+    def _check_half_batch(self, prev_reward: Any, call: str) -> None:
+        if self._mode is None:
+            return  # not yet sampling: the samplers' example step, between two resets
+        n = prev_reward.shape[0] if len(prev_reward.shape) else 1
+        expected = self._half_sizes[self._next_half]
+        if n != expected:
+            raise ValueError(
+                f"{type(self).__name__}.{call}: got {n} envs for half {self._next_half}, "
+                f"expected {expected}; an alternating agent is stepped on the two halves "
+                f"{self._half_sizes} of its {sum(self._half_sizes)} envs in turn, half 0 first "
+                f"(as AlternatingSampler does); use the plain recurrent agent elsewhere"
+            )
+
+    def _swap_halves(self) -> None:
+        self._prev_rnn_state, self._other_rnn_state = self._other_rnn_state, self._prev_rnn_state
+        self._next_half ^= 1
+
+    def reset(self) -> None:
+        """Forget both halves' states and start again at half 0 (evaluating: forget the
+        evaluation state only)."""
+        if self._mode == "eval":
+            super().reset()
+            return
+        self._prev_rnn_state = self._other_rnn_state = None
+        self._next_half = 0
+
+    def reset_one(self, idx: int) -> None:
+        """Zero the state of env ``idx``, its index in the sampler's whole batch (evaluating:
+        its index among the eval envs).
+
+        Raises:
+            IndexError: if, while sampling, ``idx`` is not in ``0 .. B - 1``.
+        """
+        if self._mode == "eval":
+            super().reset_one(idx)
+            return
+        B0, B1 = self._half_sizes
+        if not 0 <= idx < B0 + B1:
+            raise IndexError(f"{type(self).__name__}.reset_one: env {idx} not in 0..{B0 + B1 - 1}")
+        half, row = (0, idx) if idx < B0 else (1, idx - B0)
+        state = self._prev_rnn_state if half == self._next_half else self._other_rnn_state
+        if state is not None:
+            state[row] = 0
+
+    def runtime_state_dict(self) -> dict:
+        """Both halves' sampling states and the next half, for snapshots (exact resume).
+
+        Returns:
+            ``{"rnn_state_halves": [half_0, half_1], "next_half": int}``, each half encoded
+            as in :meth:`RecurrentAgentMixin.runtime_state_dict`; loads with
+            ``torch.load(weights_only=True)``.
+        """
+        return {
+            "rnn_state_halves": [_encode_rnn_state(s) for s in self.half_rnn_states],
+            "next_half": self._next_half,
+        }
+
+    def load_runtime_state_dict(self, state: dict) -> None:
+        """Restore :meth:`runtime_state_dict`'s output as the sampler's states.
+
+        Raises:
+            ValueError: for the state of a non-alternating agent (one full-batch state).
+        """
+        if "rnn_state_halves" not in state:
+            raise ValueError(
+                f"{type(self).__name__}.load_runtime_state_dict: not an alternating agent's "
+                f"state (keys {sorted(state)}; expected 'rnn_state_halves', 'next_half')"
+            )
+        halves = [_decode_rnn_state(s) for s in state["rnn_state_halves"]]
+        self._next_half = int(state["next_half"])
+        current, self._other_rnn_state = halves[self._next_half], halves[1 - self._next_half]
+        if self._mode == "eval":
+            self._sample_rnn_state = current
+        else:
+            self._prev_rnn_state = current
+
+
+def _half_sizes(B: int) -> tuple[int, int]:
+    """The sizes of the alternating samplers' env halves: ``ceil(B/2)``, ``floor(B/2)``."""
+    B0 = (B + 1) // 2
+    return B0, B - B0
+
+
+def _encode_rnn_state(state: Any) -> Any:
+    """A copy of a batch-major state that ``torch.load(weights_only=True)`` can read:
+    ``None``, a tensor, or ``{"fields": [...], "values": [...]}`` for a namedarraytuple."""
+    if state is None or isinstance(state, torch.Tensor):
+        return None if state is None else state.clone()
+    return {"fields": list(state._fields), "values": [v.clone() for v in state]}
+
+
+def _decode_rnn_state(saved: Any) -> Any:
+    """Inverse of :func:`_encode_rnn_state`."""
+    if isinstance(saved, dict):
+        cls = RnnState if tuple(saved["fields"]) == RnnState._fields else None
+        cls = cls or namedarraytuple("RnnState", saved["fields"])
+        saved = cls(*saved["values"])
+    return saved
 
 
 def _transpose_contiguous(x: torch.Tensor) -> torch.Tensor:

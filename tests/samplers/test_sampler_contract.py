@@ -11,8 +11,10 @@ import functools
 import sys
 
 import pytest
+import torch
 from numpy.testing import assert_array_equal
 
+from rlpyt.agents.base import AgentStep, AlternatingRecurrentAgentMixin
 from rlpyt.envs.gym import gym_make
 from rlpyt.samplers.buffer import leaves_to_tensors
 from rlpyt.samplers.parallel.cpu.collectors import CpuResetCollector, CpuWaitResetCollector
@@ -25,10 +27,52 @@ from rlpyt.samplers.parallel.gpu.collectors import GpuResetCollector, GpuWaitRes
 from rlpyt.samplers.parallel.gpu.sampler import GpuSampler
 from rlpyt.samplers.serial.sampler import SerialSampler
 from tests.fakes import CountingEnv
-from tests.samplers.fake_agent import FakeAgent, FakeRecurrentAgent
+from tests.samplers.fake_agent import FakeAgent, FakeAgentInfoRnn, FakeRecurrentAgent, _main_leaf
 from tests.samplers.proc_utils import PairObsEnv
 
+
+class _FakeRnnCore(FakeAgent):
+    """:class:`FakeRecurrentAgent`'s rule (the state of env ``b``, ``[N=2, H=3]``, counts its
+    steps since its last reset) written against ``RecurrentAgentMixin``'s state interface."""
+
+    def __init__(self, scale: float = 1.0) -> None:
+        super().__init__(scale)
+        self._mode = None
+
+    def initialize(self, env_spaces, share_memory=False, global_B=1, env_ranks=None):
+        super().initialize(env_spaces, share_memory, global_B, env_ranks)
+        self.collector_initialize(global_B=global_B, env_ranks=env_ranks)
+
+    def step(self, observation, prev_action, prev_reward):
+        action = super().step(observation, prev_action, prev_reward).action
+        prev = self.prev_rnn_state  # [B, N, H]
+        if prev is None:
+            prev = torch.zeros(_main_leaf(observation).shape[0], 2, 3)
+        self.advance_rnn_state(prev.transpose(0, 1) + 1)
+        info = FakeAgentInfoRnn(value=self._value(observation), prev_rnn_state=prev.clone())
+        return AgentStep(action=action, agent_info=info)
+
+    def sample_mode(self, itr):
+        self._mode = "sample"
+        super().sample_mode(itr)
+
+    def eval_mode(self, itr):
+        self._mode = "eval"
+        super().eval_mode(itr)
+
+    def train_mode(self, itr):
+        self._mode = "train"
+        super().train_mode(itr)
+
+
+class FakeAlternatingRecurrentAgent(AlternatingRecurrentAgentMixin, _FakeRnnCore):
+    """:class:`FakeRecurrentAgent` with its state kept per half by the real mixin."""
+
+
 AGENTS = {"ff": FakeAgent, "rnn": FakeRecurrentAgent}
+# The alternating samplers need alternating recurrent agents; their samples must still equal
+# SerialSampler's with the plain recurrent agent.
+ALTERNATING_AGENTS = {"ff": FakeAgent, "rnn": FakeAlternatingRecurrentAgent}
 
 
 def _gpu(CollectorCls, SamplerCls=GpuSampler, **kwargs):
@@ -78,8 +122,9 @@ def _run(SamplerCls, CollectorCls, env, max_decorrelation_steps, agent):
         eval_max_steps=60,
     )
     out = dict(batches=[], infos=[])
+    agents = ALTERNATING_AGENTS if getattr(sampler, "alternating", False) else AGENTS
     sampler.initialize(
-        AGENTS[agent](scale), seed=11, bootstrap_value=True, traj_info_kwargs=dict(discount=0.9)
+        agents[agent](scale), seed=11, bootstrap_value=True, traj_info_kwargs=dict(discount=0.9)
     )
     try:
         for itr in range(N_ITR):
@@ -113,8 +158,6 @@ class TestSamplerContract:
     def test_identical_samples_and_traj_infos(
         self, sampler, CollectorCls, env, max_decorrelation_steps, agent
     ):
-        if agent == "rnn" and sampler.startswith("alternating"):
-            pytest.skip("recurrent agents must be alternating agents for this sampler")
         expected = _reference(CollectorCls, env, max_decorrelation_steps, agent)
         got = _run(SAMPLERS[sampler], CollectorCls, env, max_decorrelation_steps, agent)
         n_completed = 0
@@ -126,6 +169,11 @@ class TestSamplerContract:
             n_completed += len(got["infos"][itr])
         assert n_completed > 0
         assert got["eval"] == expected["eval"] and len(got["eval"]) > 0
+        # The batch after the evaluation: sampling (recurrent state included) goes on as if
+        # there had been no evaluation.
+        for x, y in zip(expected["after_state"][0], got["after_state"][0], strict=True):
+            assert_array_equal(x.numpy(), y.numpy(), err_msg="batch after evaluation")
+        assert got["after_state"][1] == expected["after_state"][1]
 
 
 @pytest.mark.timeout(60)
@@ -157,3 +205,38 @@ def test_snapshot_resumes_serial_sampler(sampler, CollectorCls, env, max_decorre
     for x, y in zip(got["after_state"][0], leaves_to_tensors(samples), strict=True):
         assert_array_equal(x.numpy(), y.numpy())
     assert _infos(infos) == got["after_state"][1]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(sys.platform == "win32", reason="fork")
+@pytest.mark.parametrize("env", ["counting", "cartpole"])
+@pytest.mark.parametrize(
+    "CollectorCls", [CpuResetCollector, CpuWaitResetCollector], ids=["reset", "waitreset"]
+)
+@pytest.mark.parametrize("sampler", ["alternating", "alternating_no_overlap"])
+def test_alternating_snapshot_with_recurrent_agent_resumes(sampler, CollectorCls, env):
+    # The snapshot carries both halves' recurrent states (the agent's runtime state).
+    got = _run(SAMPLERS[sampler], CollectorCls, env, 7, "rnn")
+    EnvCls, env_kwargs, scale = ENVS[env]
+    resumed = SAMPLERS[sampler](
+        EnvCls=EnvCls,
+        env_kwargs=env_kwargs,
+        batch_T=5,
+        batch_B=5,
+        CollectorCls=CollectorCls,
+        max_decorrelation_steps=7,
+    )
+    resumed.initialize(
+        ALTERNATING_AGENTS["rnn"](scale),
+        seed=0,
+        bootstrap_value=True,
+        traj_info_kwargs=dict(discount=0.9),
+    )
+    try:
+        resumed.load_state_dict(got["state"])
+        samples, infos = resumed.obtain_samples(N_ITR + 1)
+        for x, y in zip(got["after_state"][0], leaves_to_tensors(samples), strict=True):
+            assert_array_equal(x.numpy(), y.numpy())
+        assert _infos(infos) == got["after_state"][1]
+    finally:
+        resumed.shutdown()

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from rlpyt.agents.base import space_n, space_shape
+from rlpyt.agents.base import AlternatingRecurrentAgentMixin, space_n, space_shape
 from rlpyt.agents.pg.categorical import CategoricalPgAgent, RecurrentCategoricalPgAgent
 from rlpyt.models.pg.atari_ff_model import AtariFfModel
 from rlpyt.models.pg.atari_lstm_model import AtariLstmModel
@@ -45,3 +45,8 @@ class AtariLstmAgent(AtariMixin, RecurrentCategoricalPgAgent):
         initial_model_state_dict: dict | None = None,
     ) -> None:
         super().__init__(ModelCls, model_kwargs, initial_model_state_dict)
+
+
+class AlternatingAtariLstmAgent(AlternatingRecurrentAgentMixin, AtariLstmAgent):
+    """:class:`AtariLstmAgent` for the alternating samplers: keeps one LSTM state per half of
+    the envs (see :class:`~rlpyt.agents.base.AlternatingRecurrentAgentMixin`)."""

@@ -6,7 +6,12 @@ from typing import Any
 
 import torch
 
-from rlpyt.agents.base import RecurrentAgentMixin, space_n, space_shape
+from rlpyt.agents.base import (
+    AlternatingRecurrentAgentMixin,
+    RecurrentAgentMixin,
+    space_n,
+    space_shape,
+)
 from rlpyt.agents.pg.base import PgAgentBase, RecurrentPgAgentBase
 from rlpyt.distributions.categorical import Categorical, DistInfo
 from rlpyt.models.pg.mlp_model import CategoricalPgLstmModel, CategoricalPgMlpModel
@@ -70,3 +75,10 @@ class RecurrentCategoricalPgAgent(RecurrentAgentMixin, RecurrentCategoricalPgAge
     ``agent_info`` is ``AgentInfoRnn(dist_info, value, prev_rnn_state)``; :meth:`reset_one`
     zeros one env's state when its episode ends.
     """
+
+
+class AlternatingRecurrentCategoricalPgAgent(
+    AlternatingRecurrentAgentMixin, RecurrentCategoricalPgAgent
+):
+    """:class:`RecurrentCategoricalPgAgent` for the alternating samplers: keeps one LSTM state
+    per half of the envs (see :class:`~rlpyt.agents.base.AlternatingRecurrentAgentMixin`)."""

@@ -6,7 +6,12 @@ from typing import Any
 
 import torch
 
-from rlpyt.agents.base import RecurrentAgentMixin, space_shape, space_size
+from rlpyt.agents.base import (
+    AlternatingRecurrentAgentMixin,
+    RecurrentAgentMixin,
+    space_shape,
+    space_size,
+)
 from rlpyt.agents.pg.base import PgAgentBase, RecurrentPgAgentBase
 from rlpyt.distributions.gaussian import DistInfoStd, Gaussian
 from rlpyt.models.pg.mujoco_ff_model import MujocoFfModel
@@ -73,3 +78,8 @@ class RecurrentGaussianPgAgentBase(_GaussianPolicy, RecurrentPgAgentBase):
 
 class RecurrentGaussianPgAgent(RecurrentAgentMixin, RecurrentGaussianPgAgentBase):
     """Recurrent Gaussian agent that keeps each env's LSTM state between steps."""
+
+
+class AlternatingRecurrentGaussianPgAgent(AlternatingRecurrentAgentMixin, RecurrentGaussianPgAgent):
+    """:class:`RecurrentGaussianPgAgent` for the alternating samplers: keeps one LSTM state per
+    half of the envs (see :class:`~rlpyt.agents.base.AlternatingRecurrentAgentMixin`)."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import torch
 
-from rlpyt.agents.base import space_shape, space_size
+from rlpyt.agents.base import AlternatingRecurrentAgentMixin, space_shape, space_size
 from rlpyt.agents.pg.gaussian import GaussianPgAgent, RecurrentGaussianPgAgent
 from rlpyt.models.pg.mujoco_ff_model import MujocoFfModel
 from rlpyt.models.pg.mujoco_lstm_model import MujocoLstmModel
@@ -45,3 +45,8 @@ class MujocoLstmAgent(MujocoMixin, RecurrentGaussianPgAgent):
         initial_model_state_dict: dict | None = None,
     ) -> None:
         super().__init__(ModelCls, model_kwargs, initial_model_state_dict)
+
+
+class AlternatingMujocoLstmAgent(AlternatingRecurrentAgentMixin, MujocoLstmAgent):
+    """:class:`MujocoLstmAgent` for the alternating samplers: keeps one LSTM state per half of
+    the envs (see :class:`~rlpyt.agents.base.AlternatingRecurrentAgentMixin`)."""
