@@ -1,0 +1,1 @@
+"""Q-function policy-gradient agents: DDPG, TD3 and SAC (continuous actions, target networks)."""
