@@ -36,6 +36,8 @@ format: install
 bench: install
 	$(PY) benchmarks/bench_data_kernel.py
 	$(PY) benchmarks/bench_pg_cartpole.py
+	# Sampling throughput, Pong and HalfCheetah; small budget (full run: drop the arguments).
+	$(PY) benchmarks/bench_samplers.py --steps 4096 --repeats 1
 
 # PPO on CartPole-v1 to a solved policy (~1 minute on 2 cores); prints where the logs are.
 train: install

@@ -5,7 +5,7 @@ import numpy.testing as npt
 import pytest
 
 pytest.importorskip("ale_py")
-pytest.importorskip("cv2")
+cv2 = pytest.importorskip("cv2")
 
 from rlpyt.envs.atari.atari_env import AtariEnv, AtariTrajInfo, EnvInfo  # noqa: E402
 
@@ -136,3 +136,34 @@ def test_traj_info_discount():
         info.step(None, 0, np.float32(r), False, None, EnvInfo(np.float32(2 * r), False, False))
     assert info.DiscountedReturn == 1.75 and info.GameScore == 6.0 and info.Return == 3.0
     assert info.copy() == info and type(info.copy()) is AtariTrajInfo
+
+
+@pytest.mark.parametrize(
+    "game, frame_skip, obs_size",
+    [("pong", 4, (84, 84)), ("breakout", 3, (84, 84)), ("space_invaders", 1, (60, 50))],
+)
+def test_observation_matches_reference_preprocessing(game, frame_skip, obs_size):
+    """Pins the preprocessing exactly, so faster implementations cannot change the outputs:
+    the newest frame is ``cv2.INTER_AREA`` of the elementwise max of the grayscale screens of
+    a step's last two frames (the single frame when ``frame_skip=1``), older frames shift."""
+    env = AtariEnv(game=game, frame_skip=frame_skip, obs_size=obs_size, max_start_noops=0)
+    env.seed(0)
+    prev = env.reset()
+    ale = env.ale
+    minimal = ale.getMinimalActionSet()  # actions index the minimal action set
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        a = int(rng.integers(len(minimal)))
+        state = ale.cloneState()
+        screens = []
+        for _ in range(frame_skip):  # replay the step on the emulator, keeping every screen
+            ale.act(minimal[a])
+            screens.append(ale.getScreenGrayscale())
+        pooled = np.maximum(screens[-2], screens[-1]) if frame_skip > 1 else screens[-1]
+        expected = cv2.resize(pooled, obs_size[::-1], interpolation=cv2.INTER_AREA)
+        ale.restoreState(state)
+        step = env.step(np.array(a))
+        assert not step.done  # no life lost in these first steps: no stack restart
+        npt.assert_array_equal(step.observation[-1], expected)
+        npt.assert_array_equal(step.observation[:-1], prev[1:])
+        prev = step.observation

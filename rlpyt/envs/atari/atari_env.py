@@ -40,7 +40,7 @@ class AtariTrajInfo(TrajInfo):
     ) -> None:
         """Accumulate one step's reward (as ``TrajInfo``) and its unclipped score."""
         super().step(observation, action, reward, done, agent_info, env_info)
-        self.GameScore += float(getattr(env_info, "game_score", 0))
+        self["GameScore"] += float(getattr(env_info, "game_score", 0))  # item access: faster
 
 
 class AtariEnv(Env):
