@@ -1,0 +1,1 @@
+"""Replay buffers that sample single steps (DQN, CatDQN, SAC, TD3, DDPG)."""

@@ -1,0 +1,1 @@
+"""Replay buffers that sample sequences with stored RNN states (R2D1)."""
