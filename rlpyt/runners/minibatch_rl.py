@@ -264,7 +264,13 @@ class MinibatchRlBase(BaseRunner):
         if hasattr(self.agent, "runtime_state_dict"):
             snapshot["agent_runtime_state"] = self.agent.runtime_state_dict()
         if hasattr(self.sampler, "state_dict"):
-            snapshot["sampler_state"] = self.sampler.state_dict()
+            sampler_state = snapshot["sampler_state"] = self.sampler.state_dict()
+            # Parallel samplers report the runtime state of the agent that acts for their
+            # envs (in CpuSampler the workers' copies, not the master's agent): that is the
+            # state to resume with, whichever sampler resumes.
+            runtime = sampler_state.get("agent_runtime_state")
+            if runtime is not None:
+                snapshot["agent_runtime_state"] = runtime
         return snapshot
 
     def save_itr_snapshot(self, itr: int) -> None:

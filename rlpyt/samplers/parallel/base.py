@@ -15,6 +15,9 @@ from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+import torch
+
 from rlpyt.samplers.base import BaseSampler
 from rlpyt.samplers.buffer import build_samples_buffer
 from rlpyt.samplers.parallel.worker import detach_model, sampling_process, worker_seed
@@ -22,7 +25,14 @@ from rlpyt.samplers.run_state import merge_run_states, split_run_state
 from rlpyt.utils.logging import logger
 from rlpyt.utils.seed import make_seed
 
-__all__ = ["ParallelSamplerBase", "WorkerError", "resolve_start_method", "split_counts"]
+__all__ = [
+    "ParallelSamplerBase",
+    "WorkerError",
+    "join_env_major",
+    "resolve_start_method",
+    "split_counts",
+    "split_env_major",
+]
 
 START_METHODS = ("fork", "forkserver", "spawn")
 
@@ -79,6 +89,76 @@ def split_counts(total: int, n: int) -> list[int]:
     """
     base, extra = divmod(total, n)
     return [base + (1 if i < extra else 0) for i in range(n)]
+
+
+def join_env_major(parts: Sequence[Any], counts: Sequence[int]) -> Any:
+    """Join per-worker states whose tensors lead with the worker's envs (``[B_w, ...]``).
+
+    Walks dicts, lists and tuples alike in every part; tensors are concatenated along dim 0,
+    other values (field names, flags) must agree and are kept once. A part that is ``None``
+    where others hold tensors (an agent that has not stepped yet) contributes zeros for its
+    ``counts[i]`` envs. Used for agents' runtime states (``RecurrentAgentMixin``'s
+    ``{"rnn_state": ...}``), which are env-major by that contract.
+
+    >>> join_env_major([{"h": torch.ones(1, 2)}, {"h": None}], [1, 2])["h"].tolist()
+    [[1.0, 1.0], [0.0, 0.0], [0.0, 0.0]]
+    """
+    first = next((p for p in parts if p is not None), None)
+    if first is None:
+        return None
+    if isinstance(first, torch.Tensor):
+        return torch.cat(
+            [
+                first.new_zeros((n, *first.shape[1:])) if p is None else p
+                for p, n in zip(parts, counts, strict=True)
+            ]
+        )
+    if isinstance(first, dict):
+        return {
+            k: join_env_major([None if p is None else p[k] for p in parts], counts) for k in first
+        }
+    if isinstance(first, (list, tuple)):
+        items = [
+            join_env_major([None if p is None else p[i] for p in parts], counts)
+            for i in range(len(first))
+        ]
+        return _rebuild_sequence(first, items)
+    if any(p is not None and p != first for p in parts):
+        raise ValueError(f"cannot join differing non-tensor values {parts!r}")
+    return first
+
+
+def split_env_major(value: Any, counts: Sequence[int]) -> list[Any]:
+    """Split a state joined by :func:`join_env_major` into parts of ``counts`` envs (copies).
+
+    Raises:
+        ValueError: if a tensor does not lead with ``sum(counts)`` envs.
+    """
+    if value is None:
+        return [None] * len(counts)
+    if isinstance(value, torch.Tensor):
+        if value.dim() == 0 or value.shape[0] != sum(counts):
+            raise ValueError(
+                f"agent runtime state has a tensor of shape {tuple(value.shape)}, "
+                f"expected {sum(counts)} envs leading"
+            )
+        bounds = np.cumsum([0, *counts])
+        return [value[a:b].clone() for a, b in zip(bounds[:-1], bounds[1:])]
+    if isinstance(value, dict):
+        split = {k: split_env_major(v, counts) for k, v in value.items()}
+        return [{k: split[k][i] for k in value} for i in range(len(counts))]
+    if isinstance(value, (list, tuple)):
+        split_items = [split_env_major(v, counts) for v in value]
+        return [
+            _rebuild_sequence(value, [items[i] for items in split_items])
+            for i in range(len(counts))
+        ]
+    return [value] * len(counts)
+
+
+def _rebuild_sequence(like: Any, items: list[Any]) -> Any:
+    """``items`` as a sequence of the type of ``like`` (list, tuple or namedtuple)."""
+    return type(like)(*items) if hasattr(like, "_fields") else type(like)(items)
 
 
 def _exit_description(exitcode: int | None) -> str:
@@ -339,7 +419,15 @@ class ParallelSamplerBase(BaseSampler):
     def state_dict(self) -> dict[str, Any]:
         """Snapshot of the sampling run, in ``SerialSampler``'s format (see
         :mod:`rlpyt.samplers.run_state`): every worker reports its envs' part, joined in env
-        order, so a snapshot resumes with any sampler of the same settings."""
+        order, so a snapshot resumes with any sampler of the same settings.
+
+        Two keys go beyond ``SerialSampler``'s: ``agent_runtime_state``, the runtime state
+        (e.g. recurrent state) of the agent acting for these envs, joined in env order
+        (present only for agents with ``runtime_state_dict``: the workers' copies in
+        ``CpuSampler``, the master's agent in GPU samplers), and ``worker_rng_states``, each
+        worker's Python, NumPy and torch RNG states (stochastic agents in the workers draw
+        from them).
+        """
         self._check_usable()
         self._send_all(self.workers, "state")
         parts: list[Any] = [None] * len(self.workers)
@@ -350,11 +438,23 @@ class ParallelSamplerBase(BaseSampler):
             return True
 
         self._gather(self.workers, on_message, "state_dict")
-        return merge_run_states(parts)
+        state = merge_run_states(parts)
+        runtime = self._collect_agent_runtime_state(parts)
+        if runtime is not None:
+            state["agent_runtime_state"] = runtime
+        state["worker_rng_states"] = [part["worker_rng_states"] for part in parts]
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Continue from a snapshot taken by any sampler with the same settings (after
         :meth:`initialize`); each worker restores its envs' part.
+
+        The agent's runtime state is restored from the snapshot's ``agent_runtime_state``;
+        where it has none (a ``SerialSampler`` snapshot), ``CpuSampler`` workers take the
+        master agent's (which the runner has loaded from the snapshot's top level just
+        before). Worker RNG states are restored when the snapshot has one per worker (same
+        number of workers); otherwise the workers keep their own streams, which changes the
+        draws of stochastic agents only.
 
         Raises:
             ValueError: if the snapshot holds a different number of envs.
@@ -368,9 +468,46 @@ class ParallelSamplerBase(BaseSampler):
                 f"sampling does not continue exactly",
                 stacklevel=2,
             )
+        runtimes = self._restore_agent_runtime_state(state)
+        rng_states = state.get("worker_rng_states")
+        if rng_states is not None and len(rng_states) != len(self.workers):
+            logger.log(
+                f"{type(self).__name__}.load_state_dict: snapshot of {len(rng_states)} workers, "
+                f"this sampler has {len(self.workers)}; workers keep their own RNG streams"
+            )
+            rng_states = None
         for worker, part in zip(self.workers, parts):
+            part["agent_runtime_state"] = None if runtimes is None else runtimes[worker.rank]
+            part["worker_rng_states"] = None if rng_states is None else rng_states[worker.rank]
             self._send_all([worker], "load_state", part)
         self._gather(self.workers, lambda w, kind, p: self._expect(w, kind, "loaded"), "load")
+
+    def _collect_agent_runtime_state(self, parts: Sequence[dict[str, Any]]) -> Any:
+        """The runtime state of the agent acting for this sampler's envs, or ``None``.
+
+        Here the workers' agent copies act: their states (leaves ``[B_worker, ...]``) are
+        joined in env order. GPU samplers override this (their master's agent acts).
+        """
+        states = [part.get("agent_runtime_state") for part in parts]
+        if any(s is None for s in states):
+            return None
+        return join_env_major(states, self._env_counts)
+
+    def _restore_agent_runtime_state(self, state: dict[str, Any]) -> list[Any] | None:
+        """Per worker, the agent runtime state to load with its envs (``None``: nothing).
+
+        Nothing when the snapshot's envs were not saved (the workers reset their envs and
+        agents). GPU samplers override this to restore the master's agent.
+        """
+        if state["envs"] is None:
+            return None
+        runtime = state.get("agent_runtime_state")
+        if runtime is None:
+            runtime_state_dict = getattr(self.agent, "runtime_state_dict", None)
+            if runtime_state_dict is None:
+                return None
+            runtime = runtime_state_dict()
+        return split_env_major(runtime, self._env_counts)
 
     def _publish_parameters(self) -> None:
         sync = getattr(self.agent, "sync_shared_memory", None)

@@ -21,7 +21,7 @@ import torch
 from rlpyt.samplers.collectors import decorrelation_rngs
 from rlpyt.samplers.run_state import load_run_state_dict, run_state_dict
 from rlpyt.utils.logging import logger
-from rlpyt.utils.seed import set_envs_seeds, set_seed
+from rlpyt.utils.seed import get_rng_states, set_envs_seeds, set_rng_states, set_seed
 
 __all__ = ["SamplingWorker", "master_alive", "sampling_process", "worker_seed"]
 
@@ -115,7 +115,8 @@ class SamplingWorker:
     Built inside the worker process by :func:`sampling_process` and driven by the master's
     commands: ``sample`` (one batch into the shared buffer; replies with the completed
     trajectory infos), ``eval`` (one evaluation; sends each finished trajectory), ``state`` and
-    ``load_state`` (snapshot of this worker's part of the sampling run).
+    ``load_state`` (snapshot of this worker's part of the sampling run: its envs, its global
+    RNG states and, for agents with ``runtime_state_dict``, its agent copy's runtime state).
 
     Args:
         common: settings shared by all workers (``EnvCls``, ``env_kwargs``, ``CollectorCls``,
@@ -187,6 +188,10 @@ class SamplingWorker:
             state = run_state_dict(
                 self.envs, self.agent_inputs, self.traj_infos, self.collector, self.rngs
             )
+            state["worker_rng_states"] = get_rng_states()
+            runtime_state_dict = getattr(self.agent, "runtime_state_dict", None)
+            if runtime_state_dict is not None:  # e.g. the recurrent state of this worker's envs
+                state["agent_runtime_state"] = runtime_state_dict()
             self.conn.send(("state", state))
         elif command == "load_state":
             with warnings.catch_warnings():  # the master warns once for all workers
@@ -202,6 +207,10 @@ class SamplingWorker:
                     self.collector.agent,
                     f"sampler worker {self.rank}",
                 )
+            if arg.get("worker_rng_states") is not None:
+                set_rng_states(arg["worker_rng_states"])
+            if arg.get("agent_runtime_state") is not None:
+                self.agent.load_runtime_state_dict(arg["agent_runtime_state"])
             self.conn.send(("loaded", None))
         else:
             raise ValueError(f"sampler worker {self.rank}: unknown command {command!r}")

@@ -21,6 +21,11 @@ class CpuSampler(ParallelSamplerBase):
     samples. Good when the agent is cheap to run on CPU (small models); for large models
     batched on a GPU, see ``GpuSampler``.
 
+    Recurrent agents keep the state of each worker's envs in that worker's agent copy (the
+    master's agent never steps); :meth:`state_dict` gathers those states, joined in env order
+    under ``agent_runtime_state``, together with each worker's RNG states, and
+    :meth:`load_state_dict` puts them back, so runs resume bit-exactly from a snapshot.
+
     Args:
         CollectorCls: default ``CpuResetCollector`` (``CpuWaitResetCollector`` for recurrent
             agents).

@@ -30,7 +30,9 @@ class GpuSamplerBase(ActionServer, ParallelSamplerBase):
     dead or failing worker raises ``WorkerError`` (see ``ParallelSamplerBase``).
 
     The agent is initialized in the master with ``share_memory=False``; there is no
-    parameter copy to publish.
+    parameter copy to publish. It also holds the recurrent state of every env (recurrent
+    agents), which :meth:`state_dict` saves as ``agent_runtime_state`` and
+    :meth:`load_state_dict` restores, for exact resume.
     """
 
     def _initialize_agent(
@@ -101,6 +103,20 @@ class GpuSamplerBase(ActionServer, ParallelSamplerBase):
         self.sync.stop_eval.value = False
         self._send_all(self._eval_workers, "eval", itr)
         return self.serve_actions_evaluation(itr)
+
+    def _collect_agent_runtime_state(self, parts: Any) -> Any:
+        """The master's agent acts for every env here: its runtime state (or ``None``)."""
+        runtime_state_dict = getattr(self.agent, "runtime_state_dict", None)
+        return None if runtime_state_dict is None else runtime_state_dict()
+
+    def _restore_agent_runtime_state(self, state: dict[str, Any]) -> None:
+        """Restore the master's agent (workers hold no agent state): from the snapshot's
+        ``agent_runtime_state`` if it has one (else the runner has loaded the agent already);
+        reset it if the snapshot's envs were not saved (the workers restart them)."""
+        if state["envs"] is None:
+            self.agent.reset()
+        elif state.get("agent_runtime_state") is not None:
+            self.agent.load_runtime_state_dict(state["agent_runtime_state"])
 
     def _release_buffers(self) -> None:
         super()._release_buffers()
