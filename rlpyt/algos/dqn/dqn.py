@@ -45,9 +45,11 @@ class DQN(RlAlgorithm):
     successor state was replaced by the reset) is left out of the loss.
 
     Collectors: with Reset collectors every row is a real step. With WaitReset collectors
-    the rows after an env's ``done`` within a batch are blank (the env waits for the batch
-    end); they hold ``done``, so no return crosses them, and are never sampled for training
-    (see :meth:`samples_to_buffer`).
+    the rows after an env's ``done`` within a batch are blank (zero observation, null action,
+    zero reward, ``done`` set): stored as they are, they are terminal one-step transitions
+    that no real return crosses (the ``done`` before them ends every n-step window), so they
+    only teach the Q-value of the blank observation to be 0. Prefer Reset collectors for
+    DQN; WaitReset works (tested) for agents or envs that need it.
 
     Args:
         discount: gamma.
