@@ -250,18 +250,44 @@ class BaseAgent:
 
     def train_mode(self, itr: int) -> None:
         """Before optimisation: ``model.train()``."""
-        self.model.train()
+        self._set_training(True)
         self._mode = "train"
 
     def sample_mode(self, itr: int) -> None:
         """Before collecting training samples: ``model.eval()``."""
-        self.model.eval()
+        self._set_training(False)
         self._mode = "sample"
 
     def eval_mode(self, itr: int) -> None:
         """Before evaluation episodes: ``model.eval()``."""
-        self.model.eval()
+        self._set_training(False)
         self._mode = "eval"
+
+    def _set_training(self, mode: bool) -> None:
+        """``model.train(mode)``, fast: the modes switch twice per iteration, and
+        ``Module.train`` costs several microseconds per submodule (``Module.__setattr__``).
+
+        When no module of the model overrides ``train``, setting every module's ``training``
+        flag directly is exactly what ``Module.train`` does; the module list is found once per
+        model object (``_cached_modules``, not pickled).
+        """
+        model = self.model
+        if model is None or model.training == mode:
+            return
+        cached = self.__dict__.get("_cached_modules")
+        if cached is None or cached[0] is not model:
+            modules = list(model.modules())
+            plain = all(type(m).train is torch.nn.Module.train for m in modules)
+            cached = self._cached_modules = (model, modules if plain else None)
+        if cached[1] is None:
+            model.train(mode)
+            return
+        for module in cached[1]:
+            module.__dict__["training"] = mode
+
+    def __getstate__(self) -> dict:
+        """Pickled state: everything but per-process caches (``_cached_*``)."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_cached_")}
 
     # --- acting ----------------------------------------------------------------------------
 

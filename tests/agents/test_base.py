@@ -84,6 +84,27 @@ def test_modes_set_model_training_flag():
     assert not agent.model.training
 
 
+class _SwitchRecorder(torch.nn.Linear):
+    """A submodule that overrides ``train``: the agent must then call ``Module.train``."""
+
+    def train(self, mode=True):
+        self.switches = getattr(self, "switches", 0) + 1
+        return super().train(mode)
+
+
+@pytest.mark.parametrize("override", [False, True])
+def test_mode_switch_sets_every_submodule_flag(override):
+    agent = _agent()
+    if override:
+        agent.model.extra = _SwitchRecorder(2, 2)
+    for mode, expected in (("train", True), ("sample", False), ("train", True), ("eval", False)):
+        getattr(agent, f"{mode}_mode")(0)
+        assert all(m.training is expected for m in agent.model.modules())
+    if override:
+        assert agent.model.extra.switches == 3  # called by Module.train, once per real switch
+    assert "_cached_modules" not in pickle.loads(pickle.dumps(agent)).__dict__
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised without CUDA")
 def test_to_device_without_cuda_raises():
     agent = _agent()

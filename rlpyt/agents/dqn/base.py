@@ -11,7 +11,7 @@ import torch
 from rlpyt.agents.base import BaseAgent, space_n, space_shape
 from rlpyt.agents.dqn.epsilon_greedy import EpsilonGreedyAgentMixin
 from rlpyt.distributions.epsilon_greedy import EpsilonGreedy
-from rlpyt.models.dqn.noisy import resample_noise, set_noise
+from rlpyt.models.dqn.noisy import noisy_layers
 from rlpyt.models.utils import strip_ddp_state_dict, update_state_dict
 
 _STATE_KEYS = ("model", "target")
@@ -80,7 +80,7 @@ class QAgentBase(EpsilonGreedyAgentMixin, BaseAgent):
         )
 
     def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
+        state = super().__getstate__()
         if state.get("model") is None and state.get("shared_model") is not None:
             # A parallel sampler's worker copy (``detach_model`` drops the model): it acts
             # with the shared model only, so it need not carry the target network either.
@@ -139,22 +139,38 @@ class QAgentBase(EpsilonGreedyAgentMixin, BaseAgent):
 
     # --- modes and noise -------------------------------------------------------------------
 
+    def _noisy_layers(self, target: bool = False) -> list:
+        """The noisy layers of the model (or target), found once per model object: walking
+        the modules at every update and mode switch costs more than a small network's
+        forward pass."""
+        model = self.target_model if target else self.model
+        cache = self.__dict__.setdefault("_cached_noisy", {})
+        found = cache.get(target)
+        if found is None or found[0] is not model:
+            found = cache[target] = (model, [] if model is None else noisy_layers(model))
+        return found[1]
+
     def resample_noise(self) -> None:
         """Draw new noise in the noisy layers of the model and of the target (independent
         draws). Algorithms call it once per update, before the forward passes."""
-        resample_noise(self.model)
-        resample_noise(self.target_model)
+        for layer in (*self._noisy_layers(), *self._noisy_layers(target=True)):
+            layer.resample_noise()
+
+    def _set_noise(self, on: bool, target: bool = False) -> None:
+        for layer in self._noisy_layers(target):
+            layer.noise_on = on
 
     def train_mode(self, itr: int) -> None:
         super().train_mode(itr)
-        set_noise(self.model, True)
-        set_noise(self.target_model, True)
+        self._set_noise(True)
+        self._set_noise(True, target=True)
 
     def sample_mode(self, itr: int) -> None:
         super().sample_mode(itr)
-        set_noise(self.model, True)
-        resample_noise(self.model)
+        self._set_noise(True)
+        for layer in self._noisy_layers():
+            layer.resample_noise()
 
     def eval_mode(self, itr: int) -> None:
         super().eval_mode(itr)
-        set_noise(self.model, False)
+        self._set_noise(False)

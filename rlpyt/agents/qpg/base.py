@@ -229,7 +229,7 @@ class QpgAgentBase(BaseAgent):
         self.min_itr_learn = int(min_itr_learn)
 
     def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
+        state = super().__getstate__()
         state["_target_pairs"] = None  # rebuilt on first use
         if state.get("model") is None and state.get("shared_model") is not None:
             # A parallel sampler's worker copy (``detach_model`` drops the model): it acts
@@ -288,8 +288,11 @@ class QpgAgentBase(BaseAgent):
     # --- modes, devices, parallelism ---------------------------------------------------------
 
     def _set_networks_mode(self, training: bool) -> None:
+        # Modes switch twice per sampler iteration (one env step per iteration in typical
+        # off-policy runs) and ``Module.train`` walks every submodule: only networks not
+        # already in the mode are switched.
         for module in (self.q_models, self.target_q_models, self.target_model):
-            if module is not None:
+            if module is not None and module.training != training:
                 module.train(training)
 
     def train_mode(self, itr: int) -> None:
