@@ -1,0 +1,1 @@
+"""Helpers of the SyncRl tests: runner builders, a recording runner, a training script."""
