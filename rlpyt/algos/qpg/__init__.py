@@ -1,0 +1,1 @@
+"""Q-function policy-gradient algorithms for continuous actions: DDPG, TD3, SAC."""
