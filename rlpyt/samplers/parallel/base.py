@@ -265,14 +265,8 @@ class ParallelSamplerBase(BaseSampler):
         probe_env = self.EnvCls(**self.env_kwargs)  # a throwaway env: the example step
         try:
             self._initialize_agent(agent, probe_env.spaces, global_B, env_ranks)
-            self.samples_pyt, self.samples_np, examples = build_samples_buffer(
-                agent,
-                probe_env,
-                self.batch_spec,
-                bootstrap_value,
-                agent_shared=True,
-                env_shared=True,
-                subprocess=False,
+            self.samples_pyt, self.samples_np, examples = self._build_samples_buffer(
+                agent, probe_env, bootstrap_value
             )
         finally:
             probe_env.close()
@@ -309,6 +303,22 @@ class ParallelSamplerBase(BaseSampler):
             f"seed {seed}."
         )
         return examples
+
+    def _build_samples_buffer(
+        self, agent: Any, probe_env: Any, bootstrap_value: bool
+    ) -> tuple[Any, Any, dict[str, Any]]:
+        """``(samples_pyt, samples_np, examples)``: the shared ``[T, B]`` buffer the workers
+        write, from one example step of ``agent`` on ``probe_env`` (the async samplers return
+        the double buffer they allocated in the training process instead)."""
+        return build_samples_buffer(
+            agent,
+            probe_env,
+            self.batch_spec,
+            bootstrap_value,
+            agent_shared=True,
+            env_shared=True,
+            subprocess=False,
+        )
 
     def _split_envs(self, B: int, n_worker: int) -> list[int]:
         """Number of envs of each worker (contiguous blocks, in worker order)."""
