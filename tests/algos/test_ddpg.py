@@ -492,6 +492,7 @@ def pendulum_run(AlgoCls, AgentCls, SamplerCls=SerialSampler, n_steps=96, **algo
 
     runner.store_diagnostics = store_and_keep
     threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # idle OpenMP threads would spin on the cores workers need
     with logger.preserved_state():
         logger.disable()
         try:
