@@ -99,7 +99,7 @@ def run_sync(steps: int, env_kwargs: dict, seed: int) -> tuple[float, int, dict[
         agent=agent,
         sampler=sampler,
         n_steps=steps,
-        log_interval_steps=steps,  # one row: no rounding up of n_steps
+        log_interval_steps=steps,  # one row, and n_steps is not rounded up to more rows
         seed=seed,
         progress_bar=False,
     )
@@ -144,7 +144,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     logger.disable()
-    steps = args.steps
+    batch = BATCH_T * BATCH_B
+    steps = -(-args.steps // batch) * batch  # whole batches: n_steps is not rounded up further
     print(
         f"DQN, {steps} env steps, batches {BATCH_T}x{BATCH_B}, replay_ratio {ALGO['replay_ratio']}"
         f", env step cost {'sleep' if args.sleep else 'busy CPU'}\n"

@@ -30,6 +30,7 @@ from rlpyt.utils.logging import logger
 from rlpyt.utils.logging.context import logger_context
 from tests.fakes import CountingEnv
 from tests.samplers.proc_utils import (
+    BrokenConstructorEnv,
     FailingEnv,
     dev_shm,
     dev_shm_held,
@@ -378,6 +379,14 @@ def test_raising_worker_is_reported_with_its_traceback(tmp_path, clean_process):
     assert "async sampler process" in message and "raised WorkerError: sampler worker 1" in message
     assert "env with seed 2 exploded at step 30" in message and "Traceback" in message
     del excinfo
+
+
+def test_envs_failing_to_build_in_the_sampler_process(tmp_path, clean_process):
+    runner = make_runner(
+        "serial", EnvCls=BrokenConstructorEnv, env_kwargs=dict(master_pid=os.getpid())
+    )
+    with pytest.raises(AsyncSamplerError, match="raised OSError: no emulator licence"):
+        train(runner, tmp_path)
 
 
 def test_raising_copier_is_reported(tmp_path, clean_process):
