@@ -55,6 +55,8 @@ __all__ = [
     "SamplesToBuffer",
     "SamplesToBufferRnn",
     "SamplesToBufferTl",
+    "examples_to_buffer",
+    "samples_to_buffer",
 ]
 
 SamplesToBuffer = namedarraytuple("SamplesToBuffer", ["observation", "action", "reward", "done"])
@@ -76,6 +78,35 @@ Sequence buffers keep it every ``rnn_state_interval`` steps."""
 PrioritiesSamplesToBuffer = namedarraytuple("PrioritiesSamplesToBuffer", ["priorities", "samples"])
 """Samples with their input priorities (``[T, B]``, ``[B]`` or a scalar), for prioritized
 buffers built with ``input_priorities=True`` (R2D1)."""
+
+
+def examples_to_buffer(examples: dict[str, Any], time_limit: bool) -> Any:
+    """One step of what :func:`samples_to_buffer` makes, from a sampler's ``examples`` dict
+    (for allocating a replay): ``SamplesToBuffer``, or ``SamplesToBufferTl`` with
+    ``time_limit``."""
+    fields = dict(
+        observation=examples["observation"],
+        action=examples["action"],
+        reward=examples["reward"],
+        done=examples["done"],
+    )
+    if time_limit:
+        return SamplesToBufferTl(**fields, timeout=examples["env_info"].timeout)
+    return SamplesToBuffer(**fields)
+
+
+def samples_to_buffer(samples: Any, time_limit: bool) -> Any:
+    """The fields of a sampler batch (``Samples``, ``[T, B]`` leaves) a replay keeps; with
+    ``time_limit`` also ``env_info.timeout``. No copies: views of the samples buffer."""
+    fields = dict(
+        observation=samples.env.observation,
+        action=samples.agent.action,
+        reward=samples.env.reward,
+        done=samples.env.done,
+    )
+    if time_limit:
+        return SamplesToBufferTl(**fields, timeout=samples.env.env_info.timeout)
+    return SamplesToBuffer(**fields)
 
 
 def _is_with_priorities(samples: Any) -> bool:

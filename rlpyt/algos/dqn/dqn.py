@@ -11,7 +11,13 @@ import torch
 
 from rlpyt.algos.base import RlAlgorithm
 from rlpyt.algos.optim import GradientStep
-from rlpyt.replays.base import BaseReplayBuffer, SamplesToBuffer, SamplesToBufferTl
+from rlpyt.replays.base import (
+    BaseReplayBuffer,
+    SamplesToBuffer,
+    SamplesToBufferTl,
+    examples_to_buffer,
+    samples_to_buffer,
+)
 from rlpyt.replays.factory import make_replay_buffer
 from rlpyt.utils.buffer import buffer_to
 from rlpyt.utils.tensor import select_at_indexes, valid_mean
@@ -202,15 +208,7 @@ class DQN(RlAlgorithm):
 
     def examples_to_buffer(self, examples: dict[str, Any]) -> Any:
         """One step of what :meth:`samples_to_buffer` produces, for allocating the replay."""
-        fields = dict(
-            observation=examples["observation"],
-            action=examples["action"],
-            reward=examples["reward"],
-            done=examples["done"],
-        )
-        if self.time_limit:
-            return SamplesToBufferTl(**fields, timeout=examples["env_info"].timeout)
-        return SamplesToBuffer(**fields)
+        return examples_to_buffer(examples, self.time_limit)
 
     def replay_kwargs(self, examples: dict[str, Any], batch_spec: Any) -> dict[str, Any]:
         """Keyword arguments of the replay buffer (subclasses add their own)."""
@@ -248,15 +246,7 @@ class DQN(RlAlgorithm):
 
     def samples_to_buffer(self, samples: Any) -> Any:
         """The fields of a sampler batch the replay keeps, ``[T, B]`` leaves."""
-        fields = dict(
-            observation=samples.env.observation,
-            action=samples.agent.action,
-            reward=samples.env.reward,
-            done=samples.env.done,
-        )
-        if self.time_limit:
-            return SamplesToBufferTl(**fields, timeout=samples.env.env_info.timeout)
-        return SamplesToBuffer(**fields)
+        return samples_to_buffer(samples, self.time_limit)
 
     def optimize_agent(self, itr: int, samples: Any = None, sampler_itr: int | None = None) -> Any:
         """Append ``samples`` (if given) and make this iteration's updates.
