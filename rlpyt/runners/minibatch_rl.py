@@ -9,6 +9,7 @@ snapshot with ``train(resume_from=run_dir)``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -111,15 +112,31 @@ class MinibatchRlBase(BaseRunner):
         return n_itr
 
     def _apply_affinity(self) -> None:
+        """Pin this process and set its torch threads as the affinity asks; :meth:`shutdown`
+        puts both back (a run started inside a notebook or a test leaves the process as it was).
+        """
         cpus = self.affinity.get("master_cpus")
         if cpus and self.affinity.get("set_affinity", True):
             try:
-                psutil.Process().cpu_affinity(list(cpus))
+                process = psutil.Process()
+                previous = process.cpu_affinity()
+                process.cpu_affinity(list(cpus))
+                self._restore_cpus = previous
             except (AttributeError, OSError, ValueError) as e:  # not supported on this OS
                 logger.log(f"could not set CPU affinity {cpus}: {e}")
         threads = self.affinity.get("master_torch_threads")
         if threads is not None:
+            self._restore_threads = torch.get_num_threads()
             torch.set_num_threads(int(threads))
+
+    def _restore_affinity(self) -> None:
+        cpus, self._restore_cpus = getattr(self, "_restore_cpus", None), None
+        if cpus is not None:
+            with contextlib.suppress(AttributeError, OSError, ValueError):
+                psutil.Process().cpu_affinity(cpus)
+        threads, self._restore_threads = getattr(self, "_restore_threads", None), None
+        if threads is not None:
+            torch.set_num_threads(threads)
 
     def get_traj_info_kwargs(self) -> dict:
         """Keyword arguments for every ``TrajInfo`` the sampler makes."""
@@ -151,6 +168,7 @@ class MinibatchRlBase(BaseRunner):
             self._pbar.close()
             self._pbar = None
         self.sampler.shutdown()
+        self._restore_affinity()
 
     def _open_progress_bar(self, n_itr: int, start_itr: int) -> None:
         self._pbar = tqdm(

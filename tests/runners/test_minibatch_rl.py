@@ -79,6 +79,27 @@ class TestMinibatchRl:
         assert int(rows[-1]["Diagnostics/CumUpdates"]) == 6 * 2 * 2  # itrs x epochs x minibatches
         assert os.path.exists(os.path.join(run_dir, "params.pkl"))
 
+    def test_threads_and_cpu_affinity_are_put_back_after_training(self):
+        import psutil
+
+        process = psutil.Process()
+        cpus, threads = process.cpu_affinity(), torch.get_num_threads()
+        pinned = cpus[:1]
+        seen = {}
+        runner = make_runner(
+            n_itr=1, affinity=dict(master_cpus=pinned, master_torch_threads=threads + 1)
+        )
+        obtain = runner.sampler.obtain_samples
+
+        def spy(itr):
+            seen.update(cpus=process.cpu_affinity(), threads=torch.get_num_threads())
+            return obtain(itr)
+
+        runner.sampler.obtain_samples = spy
+        runner.train()
+        assert seen == dict(cpus=pinned, threads=threads + 1)
+        assert process.cpu_affinity() == cpus and torch.get_num_threads() == threads
+
     def test_n_itr_rounds_up_to_log_intervals(self):
         runner = make_runner(n_itr=5, log_every=2)
         runner.itr_batch_size = T * B
