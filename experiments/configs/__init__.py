@@ -1,0 +1,1 @@
+"""Default configs of the train scripts, one module per script: ``configs[config_key]``."""

@@ -1,0 +1,1 @@
+"""Atari configs (ale-py through ``AtariEnv``)."""

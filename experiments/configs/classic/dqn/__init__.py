@@ -1,0 +1,1 @@
+"""DQN configs for classic control."""

@@ -1,0 +1,1 @@
+"""MuJoCo configs (Gymnasium v5 tasks)."""

@@ -1,0 +1,1 @@
+"""Policy-gradient configs for MuJoCo (PPO)."""

@@ -1,0 +1,1 @@
+"""Q-function policy-gradient configs for MuJoCo (DDPG, TD3, SAC)."""
