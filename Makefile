@@ -6,7 +6,7 @@ EXTRAS ?= dev,atari,mujoco,tensorboard
 PIP := $(PY) -m pip install --constraint constraints.txt
 # Test selection: everything except `slow` (long learning runs). Override: make test MARKERS=""
 MARKERS ?= not slow
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto --dist worksteal
 
 .PHONY: install test test-all lint format bench train clean
 
