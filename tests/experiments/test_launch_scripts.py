@@ -5,7 +5,6 @@ import csv
 import json
 import os
 import re
-import subprocess
 import sys
 
 import pytest
@@ -19,6 +18,7 @@ from rlpyt.utils.launching.affinity import (
     get_n_run_slots,
     prepend_run_slot,
 )
+from tests import subprocesses
 
 from .scripts import LAUNCH_SCRIPTS, ROOT, config_module, gpu_box_args, load_script, script_id
 
@@ -133,11 +133,8 @@ def test_gpu_box_layouts():
     assert affinity_code(small_box, "minibatch") == "16cpu_4gpu_0hto"
 
 
-def run_command(argv, env=None, timeout=240):
-    proc = subprocess.run(
-        [sys.executable, *argv], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=timeout,
-    )  # fmt: skip
+def run_command(argv, env=None, timeout=200):  # below the test's own limit
+    proc = subprocesses.run_script([sys.executable, *argv], timeout, cwd=ROOT, env=env)
     return proc.returncode, proc.stdout + proc.stderr
 
 

@@ -8,7 +8,6 @@ import ctypes.util
 import glob
 import os
 import signal
-import subprocess
 import sys
 import textwrap
 import threading
@@ -28,6 +27,7 @@ from rlpyt.samplers.async_.gpu_sampler import AsyncGpuSampler
 from rlpyt.samplers.async_.serial_sampler import AsyncSerialSampler
 from rlpyt.utils.logging import logger
 from rlpyt.utils.logging.context import logger_context
+from tests import subprocesses
 from tests.fakes import CountingEnv
 from tests.samplers.proc_utils import (
     BrokenConstructorEnv,
@@ -485,12 +485,8 @@ def _script(tmp_path):
 
 def test_rlpyt_style_script_runs(tmp_path):
     log_dir = tmp_path / "logs"
-    result = subprocess.run(
-        [sys.executable, str(_script(tmp_path)), "960", str(log_dir)],
-        capture_output=True,
-        text=True,
-        timeout=80,
-        cwd=str(tmp_path),
+    result = subprocesses.run_script(
+        [sys.executable, str(_script(tmp_path)), "960", str(log_dir)], 80, cwd=str(tmp_path)
     )
     assert result.returncode == 0, result.stderr[-3000:]
     rows = read_rows(log_dir / "run_0")

@@ -5,7 +5,6 @@ rlpyt-style script unchanged, locally and under torchrun."""
 import csv
 import multiprocessing as mp
 import os
-import subprocess
 import sys
 import time
 
@@ -32,6 +31,7 @@ from rlpyt.samplers.parallel.gpu.sampler import GpuSampler
 from rlpyt.utils.launching.affinity import make_affinity
 from rlpyt.utils.logging import logger
 from rlpyt.utils.logging.context import logger_context
+from tests import subprocesses
 from tests.runners._sync.common import (
     PRELOAD,
     B,
@@ -247,17 +247,16 @@ def test_failing_or_interrupted_rank0_reaps_children(tmp_path, how, error):
 # -- scripts: spawn (the default) and torchrun -----------------------------------------------
 
 
-def run_script(args, tmp_path, timeout=120):
+def run_script(args, tmp_path, timeout=150):
     env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS="1")
     for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(key, None)
-    proc = subprocess.run(
-        args, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=timeout
-    )
+    proc = subprocesses.run_script(args, timeout, cwd=str(tmp_path), env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return proc
 
 
+@pytest.mark.timeout(200)  # above run_script's own limit, so its message (with output) shows
 def test_rlpyt_style_script_with_make_affinity_list_and_gpu_sampler(tmp_path):
     run_script([sys.executable, SCRIPT, str(tmp_path / "log"), "list"], tmp_path)
     rows = read_csv(tmp_path / "log" / "run_0" / "progress.csv")
@@ -288,6 +287,7 @@ def test_make_affinity_dict_is_one_replica_with_gpu_sampler(tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists(TORCHRUN), reason="torchrun not installed")
+@pytest.mark.timeout(200)
 def test_script_under_torchrun(tmp_path):
     args = [TORCHRUN, "--standalone", "--nproc_per_node", "2", SCRIPT, str(tmp_path / "log"),
             "list"]  # fmt: skip
