@@ -252,6 +252,13 @@ def test_runs_and_counts_updates(CollectorCls, prioritized):
     )
 
 
+def test_replay_ratio_below_one_update_per_iteration_spreads_the_updates():
+    # 16 steps per iteration, replay_ratio 0.25, batches of 16: one update every 4 iterations.
+    algo, _ = _run(CpuResetCollector, n_steps=640, replay_ratio=0.25)
+    assert algo.update_schedule.fractional and algo.min_itr_learn == 4
+    assert algo.update_counter == len(range(0, algo.n_itr - 4, 4)) == 9
+
+
 def test_target_updates_every_interval():
     agent = TableAgent(Q_ONLINE, Q_TARGET)
     algo = _algo(agent, target_update_interval=3, target_update_tau=0.5, batch_size=2)

@@ -11,6 +11,7 @@ import torch
 
 from rlpyt.algos.base import RlAlgorithm
 from rlpyt.algos.optim import GradientStep
+from rlpyt.algos.update_schedule import UpdateSchedule, updates_this_itr
 from rlpyt.replays.base import (
     BaseReplayBuffer,
     SamplesToBuffer,
@@ -36,8 +37,10 @@ class DQN(RlAlgorithm):
     ``min_steps_learn`` env steps have been collected, makes ``updates_per_optimize =
     round(replay_ratio * batch_size_sampler / batch_size)`` gradient updates on sampled
     batches: so ``replay_ratio`` is the number of times each collected transition is used for
-    training on average. The target network is updated every ``target_update_interval``
-    updates (copied for ``target_update_tau = 1``, Polyak-averaged otherwise).
+    training on average (below one update per iteration, one update every few iterations:
+    ``rlpyt.algos.update_schedule.UpdateSchedule``). The target network is updated every
+    ``target_update_interval`` updates (copied for ``target_update_tau = 1``, Polyak-averaged
+    otherwise).
 
     Loss: the TD error against ``return_ + (1 - done_n) * discount**n * Q_target(s_{t+n},
     a*)``, with ``a* = argmax Q_target`` (DQN) or ``argmax Q_online`` (Double DQN, van
@@ -178,6 +181,7 @@ class DQN(RlAlgorithm):
     ) -> BaseReplayBuffer:
         """Schedules and a shared-memory replay buffer (async runner); returns the buffer."""
         self._setup(agent, sampler_n_itr, batch_spec, mid_batch_reset, examples, world_size)
+        self.update_schedule = None  # the async runner throttles to the replay ratio itself
         self.replay_buffer = self.initialize_replay_buffer(examples, batch_spec, async_=True)
         return self.replay_buffer
 
@@ -188,7 +192,8 @@ class DQN(RlAlgorithm):
         self.mid_batch_reset = mid_batch_reset
         self.world_size = world_size
         self.sampler_bs = sampler_bs = batch_spec.size
-        self.updates_per_optimize = max(1, round(self.replay_ratio * sampler_bs / self.batch_size))
+        self.update_schedule = UpdateSchedule(self.replay_ratio, sampler_bs, self.batch_size)
+        self.updates_per_optimize = self.update_schedule.per_itr
         self.min_itr_learn = int(self.min_steps_learn // sampler_bs)
         eps_itr_max = max(1, int(self.eps_steps // sampler_bs))
         agent.set_epsilon_itr_min_max(self.min_itr_learn, eps_itr_max)
@@ -260,9 +265,13 @@ class DQN(RlAlgorithm):
         opt_info = OptInfo(*([] for _ in OptInfo._fields))
         if itr < self.min_itr_learn:
             return opt_info
+        n_updates = updates_this_itr(self, itr)
+        if n_updates == 0:  # a replay ratio below one update per iteration
+            self.update_itr_hyperparams(itr)
+            return opt_info
         losses, grad_norms, td_errors = [], [], []
         device = self._device
-        for _ in range(self.updates_per_optimize):
+        for _ in range(n_updates):
             batch = buffer_to(self.replay_buffer.sample_batch(self.batch_size), device=device)
             self.agent.resample_noise()
             loss, td_abs_errors = self.loss(batch)

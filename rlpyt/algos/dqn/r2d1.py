@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from rlpyt.algos.dqn.dqn import DQN
+from rlpyt.algos.update_schedule import updates_this_itr
 from rlpyt.algos.utils import discount_return_n_step, valid_from_done
 from rlpyt.replays.base import PrioritiesSamplesToBuffer, SamplesToBufferRnn
 from rlpyt.replays.sequence import frame, prioritized, uniform
@@ -94,7 +95,8 @@ class R2D1(DQN):
 
     Time limits: sequence replay is not time-limit aware; a timeout ends the n-step returns
     as a termination does. ``replay_ratio`` counts trained steps: ``updates_per_optimize =
-    round(replay_ratio * sampler_batch_size / (batch_B * batch_T))``.
+    round(replay_ratio * sampler_batch_size / (batch_B * batch_T))`` (below one: an update
+    every few iterations, see ``UpdateSchedule``).
 
     Args:
         discount: gamma.
@@ -307,9 +309,13 @@ class R2D1(DQN):
         opt_info = OptInfo(*([] for _ in OptInfo._fields))
         if itr < self.min_itr_learn:
             return opt_info
+        n_updates = updates_this_itr(self, itr)
+        if n_updates == 0:  # a replay ratio below one update per iteration
+            self.update_itr_hyperparams(itr)
+            return opt_info
         device = self._device
         stats, td_errors, priorities_all = [], [], []
-        for _ in range(self.updates_per_optimize):
+        for _ in range(n_updates):
             batch = buffer_to(self.replay_buffer.sample_batch(self.batch_B), device=device)
             self.agent.resample_noise()
             loss, td_abs_errors, priorities = self.loss(batch)

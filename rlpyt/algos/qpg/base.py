@@ -12,6 +12,7 @@ import torch
 import torch.optim.optimizer as torch_optimizer
 
 from rlpyt.algos.base import RlAlgorithm
+from rlpyt.algos.update_schedule import UpdateSchedule, updates_this_itr
 from rlpyt.models.qpg.ensemble import QofMuEnsembleMlpModel
 from rlpyt.replays.base import (
     BaseReplayBuffer,
@@ -49,7 +50,9 @@ class QpgAlgorithm(RlAlgorithm):
     appends the sampler's batch to the replay buffer and, from ``min_steps_learn`` env steps
     on, makes ``updates_per_optimize = max(1, round(replay_ratio * sampler_batch_size /
     batch_size))`` updates, each on a fresh replay batch: ``replay_ratio`` is how many times
-    each collected transition is used in training, on average. Subclasses implement
+    each collected transition is used in training, on average. Where that rate is below one
+    update per iteration, the updates are spread out instead (one every few iterations,
+    ``rlpyt.algos.update_schedule.UpdateSchedule``). Subclasses implement
     :meth:`optim_initialize` (their optimizers) and :meth:`update` (one gradient update,
     returning its diagnostics as tensors); this class brings every diagnostic of a call to
     the host in one transfer at the end of the call, so that no update waits on the device.
@@ -134,13 +137,12 @@ class QpgAlgorithm(RlAlgorithm):
     ) -> None:
         """Schedules, the replay buffer and the optimizers; see ``RlAlgorithm.initialize``."""
         self._setup(agent, n_itr, batch_spec, mid_batch_reset, examples, world_size)
-        self.updates_per_optimize = max(
-            1, round(self.replay_ratio * self.sampler_bs / self.batch_size)
-        )
+        self.update_schedule = UpdateSchedule(self.replay_ratio, self.sampler_bs, self.batch_size)
+        self.updates_per_optimize = self.update_schedule.per_itr
         logger.log(
             f"{type(self).__name__}: sampler batch {self.sampler_bs}, training batch "
             f"{self.batch_size}, replay ratio {self.replay_ratio}: "
-            f"{self.updates_per_optimize} updates per iteration"
+            f"{self.update_schedule.describe()}"
         )
         self.replay_buffer = self.initialize_replay_buffer(examples, batch_spec)
         self.optim_initialize(rank)
@@ -158,6 +160,7 @@ class QpgAlgorithm(RlAlgorithm):
         The optimizers are built later by :meth:`optim_initialize`, in the optimizing
         process; each ``optimize_agent`` call makes ``updates_per_sync`` updates."""
         self._setup(agent, sampler_n_itr, batch_spec, mid_batch_reset, examples, world_size)
+        self.update_schedule = None
         self.updates_per_optimize = self.updates_per_sync
         self.replay_buffer = self.initialize_replay_buffer(examples, batch_spec, async_=True)
         return self.replay_buffer
@@ -226,7 +229,7 @@ class QpgAlgorithm(RlAlgorithm):
         if itr < self.min_itr_learn or not self._replay_ready():
             return self.OptInfoCls(*([] for _ in self.OptInfoCls._fields))
         records = []
-        for _ in range(self.updates_per_optimize):
+        for _ in range(updates_this_itr(self, itr)):
             batch = self.prepare_batch(self.replay_buffer.sample_batch(self.batch_size))
             records.append(self.update(batch))
         return self._opt_info(records)
