@@ -14,6 +14,7 @@ from __future__ import annotations
 import faulthandler
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -60,3 +61,29 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         for report in reports:
             terminalreporter.write(report.read_text() + "\n")
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _signal_state() -> tuple:
+    blocked = (
+        signal.pthread_sigmask(signal.SIG_BLOCK, []) if hasattr(signal, "pthread_sigmask") else ()
+    )
+    return (
+        signal.getsignal(signal.SIGINT),
+        signal.getsignal(signal.SIGTERM),
+        frozenset(blocked),
+    )
+
+
+@pytest.fixture(autouse=True)
+def _signals_left_as_found():
+    """A test must leave this process's SIGINT/SIGTERM handling as it found it: later tests
+    (and every process they start, which inherits ignored or blocked signals) rely on it."""
+    before = _signal_state()
+    yield
+    after = _signal_state()
+    if after != before:
+        signal.signal(signal.SIGINT, before[0])
+        signal.signal(signal.SIGTERM, before[1])
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_SETMASK, before[2])
+        pytest.fail(f"the test changed signal handling: {before} -> {after}")

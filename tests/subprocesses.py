@@ -10,10 +10,11 @@ replicas, torchrun's processes) on any way out of the wait.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 
@@ -42,6 +43,28 @@ def run_script(
             stream.close()  # without reading: a process outside the group may hold the pipe
         raise
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child that must see Ctrl-C as a terminal's foreground job does.
+
+    A shell without job control starts background commands with SIGINT *ignored*, and an
+    ignored signal stays ignored across ``exec`` (Python then never installs its
+    ``KeyboardInterrupt`` handler): a suite started as ``cmd &`` would otherwise hand that on
+    to every script it runs.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def sigint_raises_keyboard_interrupt() -> Iterator[None]:
+    """In this process, SIGINT raises ``KeyboardInterrupt`` inside the block (whatever the
+    disposition this process inherited, see :func:`default_sigint`)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def kill_group(pgid: int) -> None:

@@ -415,7 +415,7 @@ def test_ctrl_c_stops_everything_and_keeps_the_last_snapshot(tmp_path, clean_pro
 
     interrupter = threading.Thread(target=interrupt)
     interrupter.start()
-    with pytest.raises(KeyboardInterrupt):
+    with subprocesses.sigint_raises_keyboard_interrupt(), pytest.raises(KeyboardInterrupt):
         train(runner, tmp_path, name="run", run_ID=0)
     assert time.monotonic() - sent["at"] < 10
     interrupter.join()

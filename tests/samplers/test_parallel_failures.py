@@ -30,6 +30,7 @@ from tests.samplers.proc_utils import (
     our_children,
     rlpyt_blocks,
 )
+from tests.subprocesses import default_sigint
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -300,6 +301,7 @@ def test_ctrl_c_to_the_process_group_ends_the_run_cleanly(tmp_path, module, cls)
         text=True,
         cwd=str(tmp_path),
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=default_sigint,
     )
     try:
         while "running" not in master.stdout.readline():
