@@ -10,8 +10,9 @@ import numpy as np
 import torch
 
 from rlpyt.algos.base import RlAlgorithm
-from rlpyt.algos.optim import GradientStep
+from rlpyt.algos.optim import FastAdamStep, GradientStep
 from rlpyt.algos.update_schedule import UpdateSchedule, updates_this_itr
+from rlpyt.algos.utils import replay_target_factors
 from rlpyt.replays.base import (
     BaseReplayBuffer,
     SamplesToBuffer,
@@ -21,7 +22,7 @@ from rlpyt.replays.base import (
 )
 from rlpyt.replays.factory import make_replay_buffer
 from rlpyt.utils.buffer import buffer_to
-from rlpyt.utils.tensor import select_at_indexes, valid_mean
+from rlpyt.utils.tensor import select_at_indexes
 
 __all__ = ["DQN", "OptInfo", "SamplesToBuffer", "SamplesToBufferTl"]
 
@@ -208,6 +209,7 @@ class DQN(RlAlgorithm):
             self.OptimCls, list(self.agent.parameters()), self.learning_rate, self.optim_kwargs
         )
         self.optimizer = self._gradient_step.optimizer
+        self._optim_step = FastAdamStep(self._gradient_step)
         if self.initial_optim_state_dict is not None:
             self.load_optim_state_dict(self.initial_optim_state_dict)
 
@@ -272,13 +274,15 @@ class DQN(RlAlgorithm):
         losses, grad_norms, td_errors = [], [], []
         device = self._device
         for _ in range(n_updates):
-            batch = buffer_to(self.replay_buffer.sample_batch(self.batch_size), device=device)
+            batch = self.replay_buffer.sample_batch(self.batch_size)
+            if device.type != "cpu":
+                batch = buffer_to(batch, device=device)
             self.agent.resample_noise()
             loss, td_abs_errors = self.loss(batch)
             self._gradient_step.zero_grad()
             loss.backward()
             grad_norms.append(self._gradient_step.clip_grad_norm(self.clip_grad_norm))
-            self.optimizer.step()
+            self._optim_step()
             if self.prioritized_replay:
                 self.replay_buffer.update_batch_priorities(td_abs_errors.cpu())
             losses.append(loss.detach())
@@ -310,25 +314,30 @@ class DQN(RlAlgorithm):
             ``(loss, td_abs_errors)``: a scalar with grad, and ``[batch_B]`` (clipped at
             ``delta_clip``) for priorities and diagnostics.
         """
+        # Speed: a small Q-network's update is bound by per-op overhead, forward and backward,
+        # so everything without grad (target, factors, weights, TD errors) is computed apart
+        # and the graph after the Q-values is two nodes: per-sample losses, one weighted sum.
         q = select_at_indexes(batch.action, self.agent(*batch.agent_inputs))
         with torch.no_grad():
-            target_q = self.target_q(batch)
-            y = (
-                batch.return_
-                + (1 - batch.done_n.to(q.dtype)) * self._bootstrap_discount(batch) * target_q
+            bootstrap, weight = replay_target_factors(
+                batch, self.discount, self.n_step_return, self.time_limit
             )
-        delta = y - q
-        abs_delta = abs(delta)
-        losses = 0.5 * delta**2
-        if self.delta_clip is not None:  # Huber loss
-            linear = self.delta_clip * (abs_delta - 0.5 * self.delta_clip)
-            losses = torch.where(abs_delta <= self.delta_clip, losses, linear)
-        if self.prioritized_replay:
-            losses = losses * batch.is_weights
-        td_abs_errors = abs_delta.detach()
-        if self.delta_clip is not None:
-            td_abs_errors = torch.clamp(td_abs_errors, 0, self.delta_clip)
-        return valid_mean(losses, self._valid(batch)), td_abs_errors
+            y = torch.addcmul(batch.return_.to(q.dtype), bootstrap, self.target_q(batch))
+            td_abs_errors = torch.sub(y, q).abs_()
+            if self.delta_clip is not None:
+                td_abs_errors.clamp_(max=self.delta_clip)
+            if self.prioritized_replay:
+                is_weights = batch.is_weights.to(q.dtype)
+                if weight is None:
+                    weight = is_weights / is_weights.numel()
+                else:
+                    weight = is_weights * weight
+        if self.delta_clip is None:
+            losses = 0.5 * torch.nn.functional.mse_loss(q, y, reduction="none")
+        else:  # Huber: 0.5 * delta**2 within delta_clip, linear beyond
+            losses = torch.nn.functional.huber_loss(q, y, reduction="none", delta=self.delta_clip)
+        loss = losses.mean() if weight is None else torch.dot(losses, weight)
+        return loss, td_abs_errors
 
     def _bootstrap_discount(self, batch: Any) -> Any:
         """``discount**n``, or the per-sample factor of time-limit-aware batches."""

@@ -322,7 +322,7 @@ class R2D1(DQN):
             self._gradient_step.zero_grad()
             loss.backward()
             grad_norm = self._gradient_step.clip_grad_norm(self.clip_grad_norm)
-            self.optimizer.step()
+            self._optim_step()
             if self.prioritized_replay:
                 self.replay_buffer.update_batch_priorities(priorities.cpu())
             stats.append(torch.stack([loss.detach(), grad_norm.to(loss.device)]))
