@@ -149,7 +149,7 @@ R2D1_MASKED = dict(
     replay_ratio=16,
     target_update_interval=25,
     n_step_return=3,
-    learning_rate=1e-3,
+    learning_rate=5e-4,  # 1e-3 reached 186 / 416 / 450 (seeds 1-3) on an AMD EPYC; 5e-4 all > 200
     optim_kwargs=dict(eps=1e-6),
     clip_grad_norm=10.0,
     eps_steps=10000,
@@ -163,7 +163,7 @@ def test_r2d1_beats_feedforward_dqn_when_velocities_are_hidden():
     r2d1 = train_eval(agent, R2D1(**R2D1_MASKED), n_steps, 1, masked=True, batch_T=16, batch_B=8)
     ff = dqn_cartpole(1, masked=True, n_steps=n_steps)
     # Feed-forward DQN (the settings that solve full CartPole) stays near 40 here; R2D1 ends
-    # at 338-447 (best of the last 3 evaluations, seeds 1-3).
+    # at 223-494 (best of the last 3 evaluations, seeds 1-3; 494 for seed 1).
     assert late_best(r2d1) >= 200, (r2d1, ff)
     assert late_best(r2d1) >= 3 * late_best(ff), (r2d1, ff)
 

@@ -301,10 +301,9 @@ class DQN(RlAlgorithm):
         """``Q_target(s_{t+n}, a*)``, ``[batch_B]``, without grad."""
         target_inputs = batch.target_inputs
         target_qs = self.agent.target(*target_inputs)
-        if self.double_dqn:
-            next_actions = torch.argmax(self.agent(*target_inputs), dim=-1)
-        else:
-            next_actions = torch.argmax(target_qs, dim=-1)
+        if not self.double_dqn:
+            return target_qs.amax(dim=-1)  # = target_qs at their argmax, in one op
+        next_actions = torch.argmax(self.agent(*target_inputs), dim=-1)
         return select_at_indexes(next_actions, target_qs)
 
     def loss(self, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:

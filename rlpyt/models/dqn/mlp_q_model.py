@@ -69,7 +69,7 @@ class MlpDqnModel(torch.nn.Module):
         for observations with leading dims ``[]``, ``[B]`` or ``[T, B]``;
         ``prev_action``/``prev_reward`` are ignored."""
         lead_dim, T, B, _ = infer_leading_dims(observation, self._obs_ndim)
-        x = observation.reshape(T * B, -1)
+        x = observation if lead_dim == 1 and self._obs_ndim == 1 else observation.reshape(T * B, -1)
         if x.dtype != torch.float32:
             x = x.to(torch.float32)
         out = self.head(x)
