@@ -15,7 +15,12 @@ Rank 0's time per iteration is split into sampling (no communication: its slow-d
 replicas is CPU contention alone) and optimisation (contention plus the gradient all-reduces,
 16 per iteration).
 
+With ``--allreduce`` it measures instead what one gradient all-reduce costs here: a bare
+Gloo ``all_reduce`` of the PPO model's gradient size between two spawned processes, back to
+back and after a burst of compute (the pattern of a minibatch update).
+
     python benchmarks/bench_sync_rl.py [--itrs 20] [--repeats 3] [--replicas 1 2] [--pin]
+    python benchmarks/bench_sync_rl.py --allreduce [--numel 9000] [--calls 2000]
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import tempfile
 import time
 
 import torch
+import torch.distributed as dist
 
 from rlpyt.agents.pg.categorical import CategoricalPgAgent
 from rlpyt.algos.pg.ppo import PPO
@@ -36,6 +42,7 @@ from rlpyt.runners.sync_rl import SyncRl
 from rlpyt.samplers.serial.sampler import SerialSampler
 from rlpyt.utils.logging import logger
 from rlpyt.utils.logging.context import logger_context
+from rlpyt.utils.synchronize import find_port
 
 N_ENVS = 8
 N_STEPS = 128
@@ -121,6 +128,34 @@ def run(world_size: int, itrs: int, seed: int, pin: bool) -> tuple[float, float,
     return (steps[-1] - steps[0]) / (times[-1] - times[0]), elapsed, split
 
 
+def _allreduce_worker(rank: int, port: int, numel: int, calls: int) -> None:
+    """One of two processes timing ``dist.all_reduce`` over Gloo (rank 0 prints)."""
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
+    try:
+        x = torch.randn(numel)
+        w = torch.randn(64, 64)
+        for label, compute in (("back to back", False), ("after compute", True)):
+            for _ in range(calls // 10):  # warm-up
+                dist.all_reduce(x)
+            times = []
+            for _ in range(calls):
+                if compute:  # ~a minibatch's forward/backward worth of small matmuls
+                    h = torch.randn(256, 64)
+                    for _ in range(30):
+                        h = torch.tanh(h @ w)
+                start = time.perf_counter()
+                dist.all_reduce(x)
+                times.append(time.perf_counter() - start)
+            if rank == 0:
+                q = statistics.quantiles(times, n=10)
+                print(f"Gloo all_reduce of {numel} floats, {label}: median "
+                      f"{1e6 * statistics.median(times):.0f} us, 90th percentile "
+                      f"{1e6 * q[-1]:.0f} us ({calls} calls)", flush=True)  # fmt: skip
+    finally:
+        dist.destroy_process_group()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--itrs", type=int, default=20, help="iterations per run")
@@ -128,8 +163,15 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--pin", action="store_true", help="pin replica r to CPU r")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--allreduce", action="store_true", help="time a bare all-reduce")
+    parser.add_argument("--numel", type=int, default=9000, help="--allreduce: tensor size")
+    parser.add_argument("--calls", type=int, default=2000, help="--allreduce: calls timed")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.allreduce:
+        args_ = (find_port(0), args.numel, args.calls)
+        torch.multiprocessing.spawn(_allreduce_worker, args=args_, nprocs=2)
+        return
     rates: dict[int, list[float]] = {n: [] for n in args.replicas}
     totals: dict[int, list[float]] = {n: [] for n in args.replicas}
     splits: dict[int, list[dict]] = {n: [] for n in args.replicas}
