@@ -3,6 +3,7 @@ distributions, uniformly random with probability epsilon (one scalar or one per 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from rlpyt.distributions.base import Distribution
@@ -68,19 +69,31 @@ class EpsilonGreedy(DiscreteMixin, Distribution):
     def sample(self, q: torch.Tensor) -> torch.Tensor:
         """Actions (leading dims of ``q``, ``dtype``): ``argmax q`` or uniform at random.
 
-        Vectorised: one uniform draw per leading index decides, and the random action is
-        drawn for every index and kept only where chosen (no boolean indexing, no sync).
+        Vectorised: one uniform draw per leading index decides, and the random actions are
+        drawn for every index and kept only where chosen (no boolean indexing, no sync). On
+        the CPU the decision is read on the host instead, and random actions are drawn only
+        when some index explores: at the one-to-few envs of a sampler step (and the usual
+        small epsilon) that skips three of the five small-tensor ops, about half the cost.
         """
         action = torch.argmax(q, dim=-1)
         eps = self._epsilon
         if isinstance(eps, torch.Tensor):
-            explore = torch.rand(action.shape, device=q.device) < self._epsilon_on(q.device)
+            threshold = self._epsilon_on(q.device)
         elif eps <= 0:
             return action if action.dtype == self.dtype else action.to(self.dtype)
         elif eps >= 1:
             return torch.randint(self.dim, action.shape, device=q.device, dtype=self.dtype)
         else:
-            explore = torch.rand(action.shape, device=q.device) < eps
+            threshold = eps
+        uniform = torch.rand(action.shape, device=q.device)
+        if q.device.type == "cpu":
+            threshold_np = threshold if isinstance(threshold, float) else threshold.numpy()
+            explore_np = uniform.numpy() < threshold_np
+            if not explore_np.any():
+                return action if action.dtype == self.dtype else action.to(self.dtype)
+            explore = torch.from_numpy(np.asarray(explore_np))
+        else:
+            explore = uniform < threshold
         random = torch.randint_like(action, self.dim)
         action = torch.where(explore, random, action)
         return action if action.dtype == self.dtype else action.to(self.dtype)
