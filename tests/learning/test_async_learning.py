@@ -79,7 +79,7 @@ def test_async_dqn_learns_cartpole_cpu_only():
         algo=algo,
         agent=agent,
         sampler=sampler,
-        n_steps=30_000,
+        n_steps=40_000,  # 30k: mean of the last three 239-476 under load (flaky); 40k: 330-500
         seed=1,
         log_interval_steps=2048,
         affinity=dict(
@@ -92,6 +92,6 @@ def test_async_dqn_learns_cartpole_cpu_only():
     runner.train()
     evaluations = runner.evaluations
     assert evaluations[0][0] == 0 and evaluations[0][1] < 50  # before training
-    assert evaluations[-1][0] >= 30_000 and len(evaluations) == 16, evaluations
+    assert evaluations[-1][0] >= 40_000 and len(evaluations) == 21, evaluations
     last_three = np.mean([ret for _, ret in evaluations[-3:]])
     assert last_three >= THRESHOLD, evaluations
