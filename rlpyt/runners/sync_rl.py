@@ -21,6 +21,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import datetime
+import faulthandler
 import gc
 import multiprocessing as mp
 import os
@@ -63,6 +64,7 @@ _POLL_S = 0.05
 _FAILURE_GRACE_S = 3.0  # after a collective failed: how long to wait for a child's report
 _EXIT_GRACE_S = 2.0  # after SIGTERM (then SIGKILL): children's time to exit
 _FINISH_TIMEOUT_S = 120.0  # children's time to shut down after the last iteration
+_STACK_DUMP_AFTER_S = 30.0  # a child still not exited then prints its threads' stacks
 _ERROR_CHARS = 16000  # longest traceback a child sends (a pipe holds 64 KiB unread)
 _PR_SET_PDEATHSIG = 1
 
@@ -273,11 +275,26 @@ class _Replicas:
             time.sleep(_POLL_S)
 
     def finish(self) -> None:
-        """After training: wait for the children to exit, raising if one fails."""
-        deadline = time.monotonic() + _FINISH_TIMEOUT_S
+        """After training: wait for the children to exit, raising if one fails.
+
+        A child that takes longer than ``_STACK_DUMP_AFTER_S`` is sent ``SIGUSR1``, on which
+        it prints every thread's stack to its stderr (``faulthandler``), so that a child
+        stuck in its shut-down says where before the timeout ends the run.
+        """
+        start = time.monotonic()
+        deadline = start + _FINISH_TIMEOUT_S
+        dumped: set[int] = set()
         for child in self.children:
             while child.process.exitcode is None:
                 self.check()
+                if time.monotonic() - start > _STACK_DUMP_AFTER_S and child.rank not in dumped:
+                    dumped.add(child.rank)
+                    logger.log(
+                        f"SyncRl: replica {child.rank} (pid {child.pid}) has not exited "
+                        f"{_STACK_DUMP_AFTER_S:.0f} s after training; its stacks follow on stderr"
+                    )
+                    with contextlib.suppress(OSError):
+                        os.kill(child.pid, signal.SIGUSR1)
                 if time.monotonic() > deadline:
                     raise ReplicaError(
                         child.rank,
@@ -340,9 +357,11 @@ def _raise_system_exit(signum: int, frame: Any) -> None:
 
 def _prepare_child() -> None:
     """Signals of a child replica: rank 0 handles Ctrl-C; SIGTERM (also sent when rank 0
-    dies) unwinds through the clean-up code."""
+    dies) unwinds through the clean-up code; SIGUSR1 prints every thread's stack."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _raise_system_exit)
+    with contextlib.suppress(AttributeError, ValueError, RuntimeError, OSError):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # rank 0's stack request
     libc_name = ctypes.util.find_library("c")
     if libc_name and sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):

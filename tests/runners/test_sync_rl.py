@@ -19,6 +19,7 @@ from rlpyt.agents.pg.mujoco import MujocoFfAgent
 from rlpyt.algos.dqn.dqn import DQN
 from rlpyt.algos.pg.a2c import A2C
 from rlpyt.envs.gym import gym_make
+from rlpyt.runners import sync_rl
 from rlpyt.runners.sync_rl import (
     ReplicaError,
     SyncRl,
@@ -338,3 +339,18 @@ def test_interleave_keeps_newest_of_every_replica_last():
     assert _interleave([["a0", "a1"], ["b0", "b1"]]) == ["a0", "b0", "a1", "b1"]
     assert _interleave([["a0", "a1", "a2"], ["b0"]]) == ["a0", "a1", "a2", "b0"]
     assert _interleave([[], ["b0"]]) == ["b0"]
+
+
+def test_child_slow_to_exit_prints_its_stacks(tmp_path, capfd, monkeypatch):
+    # A child still alive a while after training is asked (SIGUSR1) for its threads' stacks,
+    # which it prints to its stderr and goes on: the run still ends normally. Spawned, so the
+    # child writes to this test's captured stderr.
+    monkeypatch.setattr(sync_rl, "_STACK_DUMP_AFTER_S", 0.5)
+    runner = a2c_runner(2, tmp_path)
+    runner.start_method = "spawn"
+    runner.slow_exit_s = 4.0
+    runner.train()
+    err = capfd.readouterr().err
+    assert "most recent call first" in err, err[-2000:]
+    assert "in shutdown" in err, err[-2000:]  # where the child was: Recording.shutdown's sleep
+    assert records(tmp_path)[1]["final"] is not None

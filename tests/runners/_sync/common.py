@@ -1,5 +1,6 @@
 """Runner builders for the SyncRl tests, and `RecordingSyncRl`, which records each replica's
-parameters and trajectory counts in files (child replicas run in other processes)."""
+parameters and trajectory counts in files (child replicas run in other processes), fails on
+purpose, or exits slowly."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ class Recording:
 
     record_dir: str | None = None
     fail: tuple | None = None
+    slow_exit_s: float = 0.0  # child replicas sleep this long in shutdown (a slow exit)
 
     def startup(self):
         n_itr = super().startup()
@@ -92,6 +94,8 @@ class Recording:
 
     def shutdown(self):
         super().shutdown()
+        if self.rank != 0 and self.slow_exit_s:
+            time.sleep(self.slow_exit_s)
         if self.record_dir is not None and hasattr(self, "_record"):
             self._record["final"] = flat_params(self.agent)
             self._record["params"] = torch.cat(
