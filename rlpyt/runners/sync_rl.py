@@ -27,6 +27,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from collections import deque
@@ -64,7 +65,8 @@ _POLL_S = 0.05
 _FAILURE_GRACE_S = 3.0  # after a collective failed: how long to wait for a child's report
 _EXIT_GRACE_S = 2.0  # after SIGTERM (then SIGKILL): children's time to exit
 _FINISH_TIMEOUT_S = 120.0  # children's time to shut down after the last iteration
-_STACK_DUMP_AFTER_S = 30.0  # a child still not exited then prints its threads' stacks
+_STACK_DUMP_AFTER_S = 30.0  # a child still not exited then reports its threads' stacks
+_STACKS_FILE: Any = None  # a child's open file for those stacks
 _ERROR_CHARS = 16000  # longest traceback a child sends (a pipe holds 64 KiB unread)
 _PR_SET_PDEATHSIG = 1
 
@@ -278,31 +280,49 @@ class _Replicas:
         """After training: wait for the children to exit, raising if one fails.
 
         A child that takes longer than ``_STACK_DUMP_AFTER_S`` is sent ``SIGUSR1``, on which
-        it prints every thread's stack to its stderr (``faulthandler``), so that a child
-        stuck in its shut-down says where before the timeout ends the run.
+        it writes every thread's stack to a file (``faulthandler``); rank 0 logs them, and
+        puts them in the error if the child has not exited by ``_FINISH_TIMEOUT_S``, so a
+        shut-down that hangs says where.
         """
         start = time.monotonic()
         deadline = start + _FINISH_TIMEOUT_S
-        dumped: set[int] = set()
         for child in self.children:
+            stacks = ""
             while child.process.exitcode is None:
                 self.check()
-                if time.monotonic() - start > _STACK_DUMP_AFTER_S and child.rank not in dumped:
-                    dumped.add(child.rank)
-                    logger.log(
-                        f"SyncRl: replica {child.rank} (pid {child.pid}) has not exited "
-                        f"{_STACK_DUMP_AFTER_S:.0f} s after training; its stacks follow on stderr"
-                    )
-                    with contextlib.suppress(OSError):
-                        os.kill(child.pid, signal.SIGUSR1)
+                if not stacks and time.monotonic() - start > _STACK_DUMP_AFTER_S:
+                    stacks = self._request_stacks(child)
                 if time.monotonic() > deadline:
                     raise ReplicaError(
                         child.rank,
                         child.pid,
-                        f"did not exit within {_FINISH_TIMEOUT_S:.0f} s after training",
+                        f"did not exit within {_FINISH_TIMEOUT_S:.0f} s after training; its "
+                        f"threads were at:\n{stacks}",
                     )
                 child.process.join(_POLL_S)
         self.check()
+
+    @staticmethod
+    def _request_stacks(child: _Child) -> str:
+        """Ask ``child`` for its threads' stacks (SIGUSR1), log and return them."""
+        path = _stacks_path(child.pid)
+        with contextlib.suppress(OSError):
+            os.kill(child.pid, signal.SIGUSR1)
+        text, last = "", None
+        for _ in range(40):  # the child writes them from its signal handler: read until whole
+            time.sleep(_POLL_S)
+            with contextlib.suppress(OSError):
+                with open(path) as f:
+                    text = f.read()
+            if text and text == last:
+                break
+            last = text
+        text = text or "(no stacks received)"
+        logger.log(
+            f"SyncRl: replica {child.rank} (pid {child.pid}) has not exited "
+            f"{_STACK_DUMP_AFTER_S:.0f} s after training; its threads are at:\n{text}"
+        )
+        return text
 
     def close(self) -> None:
         """Reap every child and destroy the process group (if ours), on any exit path.
@@ -324,6 +344,8 @@ class _Replicas:
         for child in self.children:
             with contextlib.suppress(OSError):
                 child.conn.close()
+            with contextlib.suppress(OSError):  # left by a child that was killed
+                os.remove(_stacks_path(child.pid))
             with contextlib.suppress(ValueError):
                 if child.process.exitcode is not None:
                     child.process.close()
@@ -351,17 +373,26 @@ def _master_store(world_size: int, timeout: datetime.timedelta, offset: int) -> 
     raise RuntimeError(f"SyncRl: could not open a TCP store on 127.0.0.1: {error}") from error
 
 
+def _stacks_path(pid: int) -> str:
+    """Where child ``pid`` writes its threads' stacks when rank 0 asks (SIGUSR1)."""
+    return os.path.join(tempfile.gettempdir(), f"rlpyt-syncrl-stacks-{pid}.txt")
+
+
 def _raise_system_exit(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
 
 def _prepare_child() -> None:
     """Signals of a child replica: rank 0 handles Ctrl-C; SIGTERM (also sent when rank 0
-    dies) unwinds through the clean-up code; SIGUSR1 prints every thread's stack."""
+    dies) unwinds through the clean-up code; SIGUSR1 writes every thread's stack to
+    ``_stacks_path(pid)``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _raise_system_exit)
+    global _STACKS_FILE
     with contextlib.suppress(AttributeError, ValueError, RuntimeError, OSError):
-        faulthandler.register(signal.SIGUSR1, all_threads=True)  # rank 0's stack request
+        # Rank 0's stack request: into a file rank 0 reads (stderr may go nowhere visible).
+        _STACKS_FILE = open(_stacks_path(os.getpid()), "w")  # noqa: SIM115 - open until exit
+        faulthandler.register(signal.SIGUSR1, file=_STACKS_FILE, all_threads=True)
     libc_name = ctypes.util.find_library("c")
     if libc_name and sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
@@ -402,6 +433,11 @@ def _replica_main(
         # alive: left to interpreter finalisation, their C++ destructors may abort the process.
         runner.algo = runner.agent = runner.sampler = None
         gc.collect()
+        if _STACKS_FILE is not None:
+            with contextlib.suppress(Exception):
+                faulthandler.unregister(signal.SIGUSR1)
+                _STACKS_FILE.close()
+                os.remove(_stacks_path(os.getpid()))
     sys.exit(code)
 
 
