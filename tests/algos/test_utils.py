@@ -12,8 +12,10 @@ from rlpyt.algos.utils import (
     discount_return_tl,
     generalized_advantage_estimation,
     generalized_advantage_estimation_tl,
+    replay_target_factors,
     valid_from_done,
 )
+from rlpyt.replays.non_sequence.n_step import SamplesFromReplay, SamplesFromReplayTL
 
 # A hand-computed batch: T=4, B=2, discount 0.9, lambda 0.8 (so discount * lambda = 0.72).
 # Column 0 ends an episode at t=1; column 1 ends one at t=2 (a termination in the plain
@@ -279,3 +281,29 @@ def test_torch_path_matches_and_is_differentiable():
         adv.detach(),
         generalized_advantage_estimation(REWARD, VALUE, DONE, BOOTSTRAP, DISCOUNT, LAMBDA)[0],
     )
+
+
+def test_replay_target_factors_by_hand():
+    common = dict(
+        agent_inputs=None,
+        action=torch.zeros(3, dtype=torch.long),
+        return_=torch.zeros(3),
+        done=torch.zeros(3, dtype=torch.bool),
+        done_n=torch.tensor([False, True, False]),
+        target_inputs=None,
+    )
+    bootstrap, weight = replay_target_factors(SamplesFromReplay(**common), 0.9, 2, False)
+    torch.testing.assert_close(bootstrap, torch.tensor([0.81, 0.0, 0.81]))
+    assert bootstrap.dtype == torch.float32 and weight is None
+    tl = SamplesFromReplayTL(
+        **common,
+        timeout=torch.tensor([False, False, True]),
+        timeout_n=torch.tensor([True, False, False]),
+        bootstrap_discount=torch.tensor([0.9, 0.81, 0.81], dtype=torch.float64),
+    )
+    bootstrap, weight = replay_target_factors(tl, 0.9, 2, True)
+    # Sample 0 was cut by a time limit after one step; sample 2 is a timeout step: no weight.
+    torch.testing.assert_close(bootstrap, torch.tensor([0.9, 0.0, 0.81]))
+    torch.testing.assert_close(weight, torch.tensor([0.5, 0.5, 0.0]))
+    all_timeouts = tl._replace(timeout=torch.ones(3, dtype=torch.bool))
+    torch.testing.assert_close(replay_target_factors(all_timeouts, 0.9, 2, True)[1], torch.zeros(3))
