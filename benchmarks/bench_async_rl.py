@@ -143,6 +143,9 @@ def main() -> None:
     parser.add_argument("--sleep", action="store_true", help="sleep instead of busy CPU")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    # The first optimizer built in a process imports torch._dynamo (about 2 s): pay it here,
+    # not in whichever run comes first.
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     logger.disable()
     batch = BATCH_T * BATCH_B
     steps = -(-args.steps // batch) * batch  # whole batches: n_steps is not rounded up further
