@@ -22,7 +22,6 @@ import ctypes
 import ctypes.util
 import datetime
 import faulthandler
-import gc
 import multiprocessing as mp
 import os
 import signal
@@ -429,16 +428,21 @@ def _replica_main(
         replicas.close()
         with contextlib.suppress(OSError):
             conn.close()
-        # Free the replica (DDP and its process-group handles) while the interpreter is fully
-        # alive: left to interpreter finalisation, their C++ destructors may abort the process.
-        runner.algo = runner.agent = runner.sampler = None
-        gc.collect()
         if _STACKS_FILE is not None:
             with contextlib.suppress(Exception):
                 faulthandler.unregister(signal.SIGUSR1)
                 _STACKS_FILE.close()
                 os.remove(_stacks_path(os.getpid()))
-    sys.exit(code)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+    # Exit without running any destructor. Freeing a replica's DDP model and process group
+    # can deadlock (a child stuck in ``gc.collect()`` after training, its stacks showed: a
+    # C++ destructor waiting on a thread that needs the interpreter lock), and left to
+    # interpreter finalisation those destructors may abort the process. The runner's
+    # shutdown has already stopped the sampler and closed its files; the kernel releases
+    # the rest (sockets, memory), and rank 0 learns the exit code as usual.
+    os._exit(code)
 
 
 # -- the runners ----------------------------------------------------------------------------------

@@ -62,6 +62,14 @@ def quiet_logger():
         yield
 
 
+@pytest.fixture(autouse=True)
+def child_exit_report_within_test_timeout(monkeypatch):
+    # A child that does not exit after training turns into a ReplicaError carrying its stacks
+    # before this module's 90 s test timeout would end the test without them.
+    monkeypatch.setattr(sync_rl, "_STACK_DUMP_AFTER_S", 20.0)
+    monkeypatch.setattr(sync_rl, "_FINISH_TIMEOUT_S", 45.0)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def forkserver_preload():
     # Child replicas fork from a server that imported torch and rlpyt once: each then starts
