@@ -23,6 +23,7 @@ import ctypes.util
 import datetime
 import faulthandler
 import multiprocessing as mp
+import multiprocessing.util as mp_util
 import os
 import signal
 import sys
@@ -433,15 +434,19 @@ def _replica_main(
                 faulthandler.unregister(signal.SIGUSR1)
                 _STACKS_FILE.close()
                 os.remove(_stacks_path(os.getpid()))
+        # multiprocessing's own exit steps for a child (what it runs before ``os._exit`` in
+        # forked children): finalizers, e.g. unlinking the named semaphores of locks made here.
+        with contextlib.suppress(Exception):
+            mp_util._exit_function()
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
     # Exit without running any destructor. Freeing a replica's DDP model and process group
     # can deadlock (a child stuck in ``gc.collect()`` after training, its stacks showed: a
     # C++ destructor waiting on a thread that needs the interpreter lock), and left to
-    # interpreter finalisation those destructors may abort the process. The runner's
-    # shutdown has already stopped the sampler and closed its files; the kernel releases
-    # the rest (sockets, memory), and rank 0 learns the exit code as usual.
+    # interpreter finalisation (spawned children) those destructors may abort the process.
+    # The runner's shutdown has already stopped the sampler and closed its files; the kernel
+    # releases the rest (sockets, memory), and rank 0 learns the exit code as usual.
     os._exit(code)
 
 

@@ -262,6 +262,8 @@ def run_script(args, tmp_path, timeout=150):
         env.pop(key, None)
     proc = subprocesses.run_script(args, timeout, cwd=str(tmp_path), env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    # Every process cleaned up its named semaphores (the resource tracker warns otherwise).
+    assert "leaked" not in proc.stderr, proc.stderr[-5000:]
     return proc
 
 
