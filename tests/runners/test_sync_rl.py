@@ -19,7 +19,7 @@ from rlpyt.agents.pg.mujoco import MujocoFfAgent
 from rlpyt.algos.dqn.dqn import DQN
 from rlpyt.algos.pg.a2c import A2C
 from rlpyt.envs.gym import gym_make
-from rlpyt.runners import sync_rl
+from rlpyt.runners import sync_replicas
 from rlpyt.runners.sync_rl import (
     ReplicaError,
     SyncRl,
@@ -66,8 +66,8 @@ def quiet_logger():
 def child_exit_report_within_test_timeout(monkeypatch):
     # A child that does not exit after training turns into a ReplicaError carrying its stacks
     # before this module's 90 s test timeout would end the test without them.
-    monkeypatch.setattr(sync_rl, "_STACK_DUMP_AFTER_S", 20.0)
-    monkeypatch.setattr(sync_rl, "_FINISH_TIMEOUT_S", 45.0)
+    monkeypatch.setattr(sync_replicas, "_STACK_DUMP_AFTER_S", 20.0)
+    monkeypatch.setattr(sync_replicas, "_FINISH_TIMEOUT_S", 45.0)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -354,7 +354,7 @@ def test_interleave_keeps_newest_of_every_replica_last():
 def test_child_slow_to_exit_reports_its_stacks(tmp_path, capfd, monkeypatch):
     # A child still alive a while after training is asked (SIGUSR1) for its threads' stacks,
     # which rank 0 logs; the child carries on and the run ends normally, leaving no file.
-    monkeypatch.setattr(sync_rl, "_STACK_DUMP_AFTER_S", 0.5)
+    monkeypatch.setattr(sync_replicas, "_STACK_DUMP_AFTER_S", 0.5)
     runner = a2c_runner(2, tmp_path)
     runner.slow_exit_s = 4.0
     logger.enable()
@@ -363,4 +363,4 @@ def test_child_slow_to_exit_reports_its_stacks(tmp_path, capfd, monkeypatch):
     assert "has not exited" in out and "most recent call first" in out, out[-3000:]
     assert "in shutdown" in out, out[-3000:]  # where the child was: Recording.shutdown's sleep
     rank0, rank1 = records(tmp_path)
-    assert not os.path.exists(sync_rl._stacks_path(rank1["pid"]))
+    assert not os.path.exists(sync_replicas.stacks_path(rank1["pid"]))
