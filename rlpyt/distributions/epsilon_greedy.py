@@ -69,34 +69,51 @@ class EpsilonGreedy(DiscreteMixin, Distribution):
     def sample(self, q: torch.Tensor) -> torch.Tensor:
         """Actions (leading dims of ``q``, ``dtype``): ``argmax q`` or uniform at random.
 
-        Vectorised: one uniform draw per leading index decides, and the random actions are
-        drawn for every index and kept only where chosen (no boolean indexing, no sync). On
-        the CPU the decision is read on the host instead, and random actions are drawn only
-        when some index explores: at the one-to-few envs of a sampler step (and the usual
-        small epsilon) that skips three of the five small-tensor ops, about half the cost.
+        Q-values on the CPU without grad (what agents act on) go through
+        :meth:`sample_numpy`. Elsewhere the choice is vectorised on ``q``'s device: one
+        uniform draw per leading index decides, random actions are drawn for every index and
+        kept where chosen (no boolean indexing, no host sync), from torch's generator.
         """
+        if q.device.type == "cpu" and not q.requires_grad:
+            action = torch.from_numpy(self.sample_numpy(q.numpy()))
+            return action if action.dtype == self.dtype else action.to(self.dtype)
         action = torch.argmax(q, dim=-1)
         eps = self._epsilon
         if isinstance(eps, torch.Tensor):
-            threshold = self._epsilon_on(q.device)
+            explore = torch.rand(action.shape, device=q.device) < self._epsilon_on(q.device)
         elif eps <= 0:
             return action if action.dtype == self.dtype else action.to(self.dtype)
         elif eps >= 1:
             return torch.randint(self.dim, action.shape, device=q.device, dtype=self.dtype)
         else:
-            threshold = eps
-        uniform = torch.rand(action.shape, device=q.device)
-        if q.device.type == "cpu":
-            threshold_np = threshold if isinstance(threshold, float) else threshold.numpy()
-            explore_np = uniform.numpy() < threshold_np
-            if not explore_np.any():
-                return action if action.dtype == self.dtype else action.to(self.dtype)
-            explore = torch.from_numpy(np.asarray(explore_np))
-        else:
-            explore = uniform < threshold
+            explore = torch.rand(action.shape, device=q.device) < eps
         random = torch.randint_like(action, self.dim)
         action = torch.where(explore, random, action)
         return action if action.dtype == self.dtype else action.to(self.dtype)
+
+    def sample_numpy(self, q: np.ndarray) -> np.ndarray:
+        """:meth:`sample` for NumPy Q-values ``[..., dim]``: ``int64`` actions (leading dims).
+
+        Random draws come from NumPy's global generator (seeded, saved and restored with the
+        others by ``rlpyt.utils.seed``). Speed: at the one-to-few envs of a sampler step each
+        torch op costs several times its NumPy equivalent, and random actions are drawn only
+        when some index explores (rarely, at the usual small epsilon).
+        """
+        action = np.asarray(q.argmax(axis=-1))
+        eps = self._epsilon
+        if isinstance(eps, torch.Tensor):
+            threshold = self._epsilon_on(torch.device("cpu")).numpy()
+        elif eps <= 0:
+            return action
+        elif eps >= 1:
+            return np.random.randint(self.dim, size=action.shape, dtype=np.int64)
+        else:
+            threshold = eps
+        explore = np.random.random_sample(action.size).reshape(action.shape) < threshold
+        if np.count_nonzero(explore):  # (a C call; ``.any()`` costs several times more)
+            random = np.random.randint(self.dim, size=action.shape, dtype=np.int64)
+            action = np.where(explore, random, action)
+        return action
 
 
 class CategoricalEpsilonGreedy(EpsilonGreedy):

@@ -301,7 +301,10 @@ def _to_tensor(x: Any) -> torch.Tensor:
 
 def _to_numpy(x: Any) -> np.ndarray:
     if isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()  # a view for CPU tensors, a copy for GPU ones
+        try:  # the usual case, a CPU tensor without grad: a view, in one call
+            return x.numpy()
+        except (RuntimeError, TypeError):  # grad or another device: a view or a copy
+            return x.detach().cpu().numpy()
     return x
 
 

@@ -227,6 +227,25 @@ def test_dqn_step_and_call_shapes():
     assert agent(*_inputs((B,))).shape == (B, A)
 
 
+@pytest.mark.parametrize("lead", [(), (B,)])
+def test_dqn_step_numpy_path_equals_the_module(lead):
+    agent = _agent(eps_init=0.0, eps_final=0.0)
+    agent.sample_mode(0)
+    inputs = _inputs(lead, seed=4)
+    assert agent._host_q(inputs[0]) is not None  # the NumPy path serves this agent
+    step = agent.step(*inputs)
+    handle = agent.model.register_forward_hook(lambda *args: None)  # forces the module path
+    try:
+        assert agent._host_q(inputs[0]) is None
+        module_step = agent.step(*inputs)
+    finally:
+        handle.remove()
+    assert_close(step.agent_info.q, module_step.agent_info.q, atol=1e-5, rtol=1e-5)
+    assert torch.equal(step.action, module_step.action)
+    assert step.action.dtype == module_step.action.dtype == torch.long
+    assert step.agent_info.q.shape == lead + (A,)
+
+
 def test_step_outputs_are_usable_in_autograd():
     agent = _agent()
     agent.sample_mode(0)

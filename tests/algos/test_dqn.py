@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch.testing import assert_close
 
 from rlpyt.agents.base import AgentInputs
 from rlpyt.agents.dqn.dqn_agent import DqnAgent
@@ -273,3 +274,79 @@ def test_target_updates_every_interval():
     info = algo.optimize_agent(itr=5)
     assert len(info.loss) == 7 and len(info.gradNorm) == 7
     assert agent.targets_updated == [0.5, 0.5]  # after updates 3 and 6
+
+
+def _mlp_agent(**model_kwargs):
+    torch.manual_seed(0)
+    agent = DqnAgent(model_kwargs=dict(hidden_sizes=[16, 16], **model_kwargs))
+    agent.initialize(gym_make("CartPole-v1").spaces)
+    with torch.no_grad():  # make the target differ from the online network
+        for p in agent.target_model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    return agent
+
+
+def _mlp_batch(kind, n=12):
+    g = torch.Generator().manual_seed(3)
+    obs, next_obs = torch.randn(n, 4, generator=g), torch.randn(n, 4, generator=g)
+    extra = {}
+    if kind == "prioritized":
+        extra = dict(is_weights=torch.rand(n, generator=g) + 0.5)
+    elif kind == "time_limit":
+        extra = dict(
+            timeout=torch.rand(n, generator=g) < 0.3,
+            timeout_n=torch.rand(n, generator=g) < 0.3,
+            bootstrap_discount=torch.full((n,), 0.9),
+        )
+    batch = _batch(
+        obs=[0] * n,
+        action=torch.randint(2, (n,), generator=g),
+        return_=(3 * torch.randn(n, generator=g)).tolist(),  # large TD errors: Huber's both arms
+        done_n=torch.rand(n, generator=g) < 0.2,
+        next_obs=[0] * n,
+        **extra,
+    )
+    return batch._replace(
+        agent_inputs=batch.agent_inputs._replace(observation=obs),
+        target_inputs=batch.target_inputs._replace(observation=next_obs),
+    )
+
+
+@pytest.mark.parametrize("kind", ["plain", "prioritized", "time_limit"])
+@pytest.mark.parametrize("delta_clip", [None, 1.0])
+@pytest.mark.parametrize("double_dqn", [False, True])
+def test_explicit_gradients_equal_autograd(kind, delta_clip, double_dqn):
+    agent = _mlp_agent()
+    algo = _algo(
+        agent,
+        time_limit=kind == "time_limit",
+        prioritized_replay=kind == "prioritized",
+        delta_clip=delta_clip,
+        double_dqn=double_dqn,
+        n_step_return=2,
+    )
+    batch = _mlp_batch(kind)
+    params = list(agent.parameters())
+    loss, td = algo.loss(batch)
+    expected = torch.autograd.grad(loss, params)
+    explicit_loss, explicit_td = algo.loss_and_grads(batch)
+    assert not explicit_loss.requires_grad  # the explicit path ran
+    assert_close(explicit_loss, loss.detach())
+    assert_close(explicit_td, td)
+    for param, want in zip(params, expected):
+        assert_close(param.grad, want, atol=1e-6, rtol=1e-5)
+
+
+def test_autograd_path_for_other_models_and_overridden_losses():
+    class MyDQN(DQN):
+        def loss(self, batch):
+            loss, td = super().loss(batch)
+            return 2 * loss, td
+
+    batch = _mlp_batch("plain")
+    for agent, AlgoCls in [(_mlp_agent(dueling=True), DQN), (_mlp_agent(), MyDQN)]:
+        algo = AlgoCls()
+        algo.agent, algo.time_limit = agent, False
+        loss, _ = algo.loss_and_grads(batch)
+        assert loss.requires_grad
+        assert all(p.grad is not None for p in agent.parameters())

@@ -48,9 +48,54 @@ class DqnAgent(QAgentBase):
         Returns:
             ``AgentStep(action [B], AgentInfo(q [B, A]))`` on CPU.
         """
+        q_np = self._host_q(observation)
+        if q_np is not None:  # the NumPy fast path (see MlpDqnModel.host_forward)
+            self._epsilon_for_batch(self._n_envs(prev_reward))
+            action = torch.from_numpy(self.distribution.sample_numpy(q_np))
+            if action.dtype != self.distribution.dtype:
+                action = action.to(self.distribution.dtype)
+            return AgentStep(action=action, agent_info=AgentInfo(q=torch.from_numpy(q_np)))
         with _no_grad():
             q = self._forward(self.model, observation, prev_action, prev_reward)
             (q,) = self._to_cpu(q)
             self._epsilon_for_batch(self._n_envs(prev_reward))
             action = self.distribution.sample(q)
         return AgentStep(action=action, agent_info=AgentInfo(q=q))
+
+    def _host_q(self, observation: torch.Tensor):
+        """Q-values as a NumPy array from the model's ``host_forward``, where the model has
+        one that serves this call (plain MLP on the CPU, small batch), else ``None``. Only
+        for this class's own forward: a subclass that changes :meth:`__call__` or the model's
+        inputs acts through the module."""
+        host_forward = getattr(self.model, "host_forward", None)
+        if (
+            host_forward is None
+            or not self._model_ignores_prev_inputs
+            or type(self).__call__ is not DqnAgent.__call__
+            or not isinstance(observation, torch.Tensor)
+            or observation.device.type != "cpu"
+            or observation.requires_grad
+        ):
+            return None
+        return host_forward(observation.numpy())
+
+    def explicit_q(self, observation, prev_action, prev_reward):
+        """Online Q-values without autograd and a function from their gradient to the
+        parameters' gradients: ``(q [..., A], backward)`` with ``backward(grad_q) ->
+        [(parameter, gradient), ...]``, or ``None`` where the model has no explicit pass (or
+        is wrapped, e.g. by DistributedDataParallel, whose gradient hooks need autograd).
+        Called by ``DQN`` under ``torch.no_grad()``; the result equals :meth:`__call__`'s."""
+        model = self.model
+        forward = getattr(model, "explicit_forward", None)
+        if (
+            forward is None
+            or not self._model_ignores_prev_inputs
+            or type(self).__call__ is not DqnAgent.__call__
+        ):
+            return None
+        (observation,) = self._to_model_device(observation)
+        out = forward(observation)
+        if out is None:
+            return None
+        q, saved = out
+        return q, lambda grad_q: model.explicit_backward(saved, grad_q)

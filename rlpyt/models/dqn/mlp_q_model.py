@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from rlpyt.models import plain_mlp
 from rlpyt.models.dqn.heads import make_q_head
 from rlpyt.models.mlp import MlpModel
 from rlpyt.models.utils import RnnState, run_lstm
@@ -50,9 +51,10 @@ class MlpDqnModel(torch.nn.Module):
     ) -> None:
         super().__init__()
         self._obs_ndim = len(observation_shape)
+        self._input_size = int(np.prod(observation_shape))
         self.n_atoms = None if n_atoms is None else int(n_atoms)
         self.head = make_q_head(
-            int(np.prod(observation_shape)),
+            self._input_size,
             [64, 64] if hidden_sizes is None else hidden_sizes,
             action_size,
             dueling=dueling,
@@ -76,6 +78,48 @@ class MlpDqnModel(torch.nn.Module):
         if self.n_atoms is not None:
             out = torch.softmax(out, dim=-1)
         return restore_leading_dims(out, lead_dim, T, B)
+
+    # --- fast paths of the plain Q-network (``rlpyt.models.plain_mlp``) ---------------------
+
+    def _plain_head(self) -> MlpModel | None:
+        """The head, if it is a plain ``MlpModel`` giving Q-values and no hook is on this model."""
+        if self.n_atoms is not None or type(self.head) is not MlpModel:
+            return None
+        if self._forward_hooks or self._forward_pre_hooks:
+            return None
+        return self.head
+
+    def host_forward(self, observation: np.ndarray) -> np.ndarray | None:
+        """Q-values computed in NumPy, for acting (``DqnAgent.step``): observations with
+        leading dims ``[]`` or ``[B]``; ``None`` where the fast path does not apply (dueling,
+        distributional or noisy heads, hooks, parameters not float32 on the CPU, large
+        batches), and the caller uses the module."""
+        head = self._plain_head()
+        if head is None:
+            return None
+        lead = observation.shape[: observation.ndim - self._obs_ndim]
+        x = observation.reshape(-1, self._input_size)
+        if x.dtype != np.float32:
+            x = x.astype(np.float32)
+        q = plain_mlp.host_forward(head, x)
+        return None if q is None else q.reshape(*lead, q.shape[-1])
+
+    def explicit_forward(self, observation: torch.Tensor) -> tuple[torch.Tensor, object] | None:
+        """Q-values ``[..., action_size]`` without autograd, and what :meth:`explicit_backward`
+        needs; call under ``torch.no_grad()``. ``None`` where the head is not a plain MLP."""
+        head = self._plain_head()
+        if head is None:
+            return None
+        x = observation.reshape(*observation.shape[: observation.dim() - self._obs_ndim], -1)
+        if x.dtype != torch.float32:
+            x = x.to(torch.float32)
+        return plain_mlp.explicit_forward(head, x)
+
+    def explicit_backward(
+        self, saved: object, grad_q: torch.Tensor
+    ) -> list[tuple[torch.nn.Parameter, torch.Tensor]]:
+        """``[(parameter, gradient)]`` given the gradient of :meth:`explicit_forward`'s Q-values."""
+        return plain_mlp.explicit_backward(saved, grad_q)
 
 
 class MlpR2d1Model(torch.nn.Module):

@@ -1,0 +1,120 @@
+"""Plain-MLP fast paths: NumPy inference and explicit gradients equal the module and autograd."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.testing import assert_close
+
+from rlpyt.models import plain_mlp
+from rlpyt.models.dqn.mlp_q_model import MlpDqnModel
+from rlpyt.models.mlp import MlpModel
+
+ACTIVATIONS = [torch.nn.ReLU, torch.nn.Tanh, torch.nn.Sigmoid]
+
+
+def _mlp(nonlinearity=torch.nn.ReLU, hidden=(16, 8), output_size=3, seed=0):
+    torch.manual_seed(seed)
+    return MlpModel(5, list(hidden), output_size, nonlinearity)
+
+
+def _x(*lead, seed=1):
+    return torch.randn(*lead, 5, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("nonlinearity", ACTIVATIONS)
+@pytest.mark.parametrize("hidden, output_size", [((16, 8), 3), ((), 3), ((16,), None)])
+@pytest.mark.parametrize("n", [1, 7])
+def test_host_forward_equals_module(nonlinearity, hidden, output_size, n):
+    mlp = _mlp(nonlinearity, hidden, output_size)
+    x = _x(n)
+    out = plain_mlp.host_forward(mlp, x.numpy())
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32
+    with torch.no_grad():
+        assert_close(torch.from_numpy(out), mlp(x), atol=1e-5, rtol=1e-5)
+
+
+def test_host_forward_sees_parameter_updates_and_replacements():
+    mlp = _mlp()
+    x = _x(2)
+    plain_mlp.host_forward(mlp, x.numpy())
+    with torch.no_grad():
+        for p in mlp.parameters():
+            p.mul_(-0.5)  # in place, as optimizer steps and load_state_dict do
+        assert_close(torch.from_numpy(plain_mlp.host_forward(mlp, x.numpy())), mlp(x))
+        mlp.model[2].weight = torch.nn.Parameter(torch.ones(8, 16))  # a new tensor
+        assert_close(torch.from_numpy(plain_mlp.host_forward(mlp, x.numpy())), mlp(x))
+        mlp.model[0] = torch.nn.Linear(5, 16)  # a new layer
+        assert_close(torch.from_numpy(plain_mlp.host_forward(mlp, x.numpy())), mlp(x))
+
+
+def test_fast_paths_decline_what_they_cannot_serve():
+    x = _x(2)
+    mlp = _mlp()
+    handle = mlp.model[1].register_forward_hook(lambda *args: None)
+    assert plain_mlp.host_forward(mlp, x.numpy()) is None
+    assert plain_mlp.explicit_forward(mlp, x) is None
+    handle.remove()
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda *args: None)
+    try:
+        assert plain_mlp.host_forward(mlp, x.numpy()) is None
+    finally:
+        handle.remove()
+    assert plain_mlp.host_forward(mlp, x.numpy()) is not None
+    big = np.zeros((plain_mlp.HOST_MAX_FLOPS // (16 * 8) + 1, 5), np.float32)
+    assert plain_mlp.host_forward(mlp, big) is None  # large batches: the torch path
+    assert plain_mlp.host_forward(mlp.double(), x.double().numpy()) is None
+    assert plain_mlp.host_forward(_mlp(torch.nn.ELU), x.numpy()) is None  # unknown activation
+    assert plain_mlp.explicit_forward(_mlp(torch.nn.ELU), x) is None
+
+
+@pytest.mark.parametrize("nonlinearity", ACTIVATIONS)
+@pytest.mark.parametrize("hidden, output_size", [((16, 8), 3), ((), 3), ((16,), None)])
+@pytest.mark.parametrize("lead", [(6,), (3, 4), ()])
+def test_explicit_gradients_equal_autograd(nonlinearity, hidden, output_size, lead):
+    mlp = _mlp(nonlinearity, hidden, output_size)
+    x = _x(*lead)
+    out = mlp(x)
+    grad_out = torch.randn(out.shape, generator=torch.Generator().manual_seed(2))
+    expected = torch.autograd.grad(out, list(mlp.parameters()), grad_out)
+    grad_before = grad_out.clone()
+    with torch.no_grad():
+        out_explicit, saved = plain_mlp.explicit_forward(mlp, x)
+        grads = dict(plain_mlp.explicit_backward(saved, grad_out))
+    assert_close(out_explicit, out.detach())
+    assert not out_explicit.requires_grad
+    assert torch.equal(grad_out, grad_before)  # the caller's gradient is not changed
+    assert set(grads) == set(mlp.parameters())
+    for param, want in zip(mlp.parameters(), expected):
+        assert_close(grads[param], want, atol=1e-5, rtol=1e-5)
+
+
+def test_explicit_backward_skips_frozen_parameters():
+    mlp = _mlp()
+    mlp.model[0].weight.requires_grad_(False)
+    with torch.no_grad():
+        out, saved = plain_mlp.explicit_forward(mlp, _x(4))
+        grads = dict(plain_mlp.explicit_backward(saved, torch.ones_like(out)))
+    assert mlp.model[0].weight not in grads and mlp.model[0].bias in grads
+
+
+@pytest.mark.parametrize(
+    "kwargs", [dict(dueling=True), dict(noisy=True), dict(n_atoms=5), dict(hidden_sizes=[8])]
+)
+def test_dqn_model_fast_paths(kwargs):
+    torch.manual_seed(0)
+    model = MlpDqnModel((2, 3), action_size=4, **kwargs)
+    obs = torch.randn(5, 2, 3)
+    plain = kwargs == dict(hidden_sizes=[8])
+    host = model.host_forward(obs.numpy())
+    explicit = model.explicit_forward(obs)
+    if not plain:
+        assert host is None and explicit is None
+        return
+    with torch.no_grad():
+        want = model(obs, None, None)
+    assert_close(torch.from_numpy(host), want, atol=1e-5, rtol=1e-5)
+    assert_close(torch.from_numpy(model.host_forward(obs[0].numpy())), want[0])
+    assert_close(explicit[0], want)
+    assert model.host_forward(obs.numpy().astype(np.float64)).dtype == np.float32
