@@ -78,10 +78,18 @@ class GradientStep:
         for param in self.params:
             param.grad = None
 
-    def clip_grad_norm(self, max_norm: float) -> torch.Tensor:
+    def clip_grad_norm(self, max_norm: float, host_scale: bool = False) -> torch.Tensor:
         """``torch.nn.utils.clip_grad_norm_(params, max_norm, foreach=True)``: the same
-        arithmetic in four foreach/tensor ops when all parameters share a device and a dtype,
-        without the library's per-call grouping of tensors (about 2x faster for small networks).
+        arithmetic in a few foreach/tensor ops when all parameters share a device and a dtype,
+        without the library's per-call grouping of tensors (about 2x faster for small
+        networks).
+
+        Args:
+            max_norm: the largest total norm left unscaled.
+            host_scale: for CPU gradients, read the norm and compute the scale factor on the
+                host (in float64), scaling only when it is below 1: three ops fewer per call
+                for callers that read values on the host anyway (DQN). Ignored on other
+                devices, where reading the norm would be a device sync.
 
         Returns:
             The total gradient norm before clipping (a scalar tensor).
@@ -91,8 +99,13 @@ class GradientStep:
             return torch.nn.utils.clip_grad_norm_(self.params, max_norm, foreach=True)
         with torch.no_grad():
             total_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-            coeff = torch.clamp(float(max_norm) / (total_norm + 1e-6), max=1.0)
-            torch._foreach_mul_(grads, coeff)
+            if host_scale and total_norm.device.type == "cpu":
+                coeff = float(max_norm) / (float(total_norm) + 1e-6)
+                if coeff < 1.0:
+                    torch._foreach_mul_(grads, coeff)
+            else:
+                coeff = torch.clamp(float(max_norm) / (total_norm + 1e-6), max=1.0)
+                torch._foreach_mul_(grads, coeff)
         return total_norm
 
     def state_dict(self) -> dict[str, Any]:

@@ -22,8 +22,9 @@ def test_fused_only_for_adam_without_explicit_choice():
     assert fast_optim_kwargs(torch.optim.Adam, {}, half) == {}
 
 
+@pytest.mark.parametrize("host_scale", [False, True])
 @pytest.mark.parametrize("OptimCls", [torch.optim.Adam, torch.optim.SGD])
-def test_steps_like_the_plain_optimizer(OptimCls):
+def test_steps_like_the_plain_optimizer(OptimCls, host_scale):
     params, reference = _params(), _params()
     step = GradientStep(OptimCls, params, lr=0.01)
     plain = OptimCls(reference, lr=0.01)
@@ -33,12 +34,16 @@ def test_steps_like_the_plain_optimizer(OptimCls):
         for p, r in zip(params, reference):
             p.grad = torch.ones_like(p)
             r.grad = torch.ones_like(r)
-        step.clip_grad_norm(0.5)
-        torch.nn.utils.clip_grad_norm_(reference, 0.5)
+        norm = step.clip_grad_norm(0.5, host_scale=host_scale)
+        torch.testing.assert_close(norm, torch.nn.utils.clip_grad_norm_(reference, 0.5))
         step.optimizer.step()
         plain.step()
     for p, r in zip(params, reference):
         torch.testing.assert_close(p, r)
+    for p in params:  # a norm below max_norm leaves the gradients as they are
+        p.grad = torch.full_like(p, 1e-3)
+    step.clip_grad_norm(10.0, host_scale=host_scale)
+    assert all(torch.equal(p.grad, torch.full_like(p, 1e-3)) for p in params)
     step.zero_grad()
     assert all(p.grad is None for p in params)
     assert "state" in step.state_dict()

@@ -6,6 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rlpyt.algos import utils as utils_module
 from rlpyt.algos.utils import (
     discount_return,
     discount_return_n_step,
@@ -283,7 +284,12 @@ def test_torch_path_matches_and_is_differentiable():
     )
 
 
-def test_replay_target_factors_by_hand():
+# The public function takes NumPy on CPU batches and torch ops elsewhere: both run here.
+@pytest.mark.parametrize(
+    "factors", [replay_target_factors, utils_module._replay_target_factors_torch]
+)
+def test_replay_target_factors_by_hand(factors):
+    replay_target_factors = factors
     common = dict(
         agent_inputs=None,
         action=torch.zeros(3, dtype=torch.long),

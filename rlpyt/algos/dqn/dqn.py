@@ -280,7 +280,9 @@ class DQN(RlAlgorithm):
             self.agent.resample_noise()
             self._gradient_step.zero_grad()
             loss, td_abs_errors = self.loss_and_grads(batch)
-            grad_norms.append(self._gradient_step.clip_grad_norm(self.clip_grad_norm))
+            grad_norms.append(
+                self._gradient_step.clip_grad_norm(self.clip_grad_norm, host_scale=True)
+            )
             self._optim_step()
             if self.prioritized_replay:
                 self.replay_buffer.update_batch_priorities(td_abs_errors.cpu())
@@ -289,10 +291,15 @@ class DQN(RlAlgorithm):
             self.update_counter += 1
             if self.update_counter % self.target_update_interval == 0:
                 self.agent.update_target(self.target_update_tau)
-        # One host transfer for all diagnostics of the call.
-        opt_info.loss.extend(torch.stack(losses).tolist())
-        opt_info.gradNorm.extend(torch.stack(grad_norms).tolist())
-        opt_info.tdAbsErr.extend(torch.cat(td_errors).tolist())
+        if device.type == "cpu":  # no transfers: read each value (fewer ops than stacking)
+            opt_info.loss.extend(x.item() for x in losses)
+            opt_info.gradNorm.extend(x.item() for x in grad_norms)
+            for x in td_errors:
+                opt_info.tdAbsErr.extend(x.tolist())
+        else:  # one host transfer for all diagnostics of the call
+            opt_info.loss.extend(torch.stack(losses).tolist())
+            opt_info.gradNorm.extend(torch.stack(grad_norms).tolist())
+            opt_info.tdAbsErr.extend(torch.cat(td_errors).tolist())
         self.update_itr_hyperparams(itr)
         return opt_info
 

@@ -83,11 +83,12 @@ class MlpDqnModel(torch.nn.Module):
 
     def _plain_head(self) -> MlpModel | None:
         """The head, if it is a plain ``MlpModel`` giving Q-values and no hook is on this model."""
-        if self.n_atoms is not None or type(self.head) is not MlpModel:
+        head = self._modules["head"]  # (``self.head`` goes through Module.__getattr__)
+        if self.n_atoms is not None or type(head) is not MlpModel:
             return None
         if self._forward_hooks or self._forward_pre_hooks:
             return None
-        return self.head
+        return head
 
     def host_forward(self, observation: np.ndarray) -> np.ndarray | None:
         """Q-values computed in NumPy, for acting (``DqnAgent.step``): observations with
