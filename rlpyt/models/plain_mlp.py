@@ -177,13 +177,10 @@ def explicit_backward(
     """
     layers, outputs = saved
     g = grad_out.reshape(-1, grad_out.shape[-1]) if grad_out.dim() != 2 else grad_out
-    fresh = False  # g is ours to change in place (not the caller's tensor or a view of it)
     grads: list[tuple[torch.nn.Parameter, torch.Tensor]] = []
     for i in range(len(layers) - 1, -1, -1):
         linear, act = layers[i]
-        if act is not None:
-            if not fresh:
-                g = g.clone()
+        if act is not None:  # (out of place: the caller's tensor is never changed)
             g = _activation_backward(act, g, outputs[i + 1])
         weight, bias = linear._parameters["weight"], linear._parameters.get("bias")
         if bias is not None and bias.requires_grad:
@@ -192,14 +189,18 @@ def explicit_backward(
             grads.append((weight, g.t().mm(outputs[i])))
         if i > 0:
             g = g.mm(weight)
-            fresh = True
     return grads
 
 
 def _activation_backward(kind: str, g: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    """``g * act'(z)`` from the activation's output ``h = act(z)``, in place in ``g``."""
-    if kind == "relu":
-        return g.mul_(h > 0)
-    if kind == "tanh":
-        return g.mul_(1 - h * h)
-    return g.mul_(h * (1 - h))
+    """``g * act'(z)`` from the activation's output ``h = act(z)``: the kernels autograd
+    itself uses for these activations (one op each, the same values)."""
+    return _BACKWARD[kind](g, h)
+
+
+_aten = torch.ops.aten
+_BACKWARD = {
+    "relu": lambda g, h: _aten.threshold_backward.default(g, h, 0),
+    "tanh": _aten.tanh_backward.default,
+    "sigmoid": _aten.sigmoid_backward.default,
+}

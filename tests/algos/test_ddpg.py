@@ -411,6 +411,12 @@ def test_fast_adam_step_equals_adam_step(optim_kwargs):
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
     assert_close(step_b.optimizer.state_dict()["state"][0]["step"], torch.tensor(6.0))
+    # Adam's own step and the fast one count every parameter's steps alike.
+    step_b.optimizer.step()
+    fast()
+    counts = [s["step"] for s in step_b.optimizer.state_dict()["state"].values()]
+    assert len(counts) == len(list(b.parameters()))
+    assert all(c.dim() == 0 and c.item() == 8.0 for c in counts)
 
 
 def test_fast_adam_step_runs_hooks():
