@@ -158,7 +158,11 @@ def explicit_forward(mlp: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tenso
     outputs = [h]
     for linear, act in layers:
         params = linear._parameters
-        h = F.linear(h, params["weight"], params.get("bias"))
+        bias = params.get("bias")
+        if bias is None:
+            h = F.linear(h, params["weight"])
+        else:  # what F.linear does for a 2-D input, without its dispatch layer
+            h = torch.addmm(bias, h, params["weight"].t())
         if act is not None:  # in place: the fresh linear output is not needed afterwards
             h = _TORCH_INPLACE[act](h)
         outputs.append(h)

@@ -386,7 +386,8 @@ class DQN(RlAlgorithm):
         in ``q`` is ``weight * clamp(q - y, +-delta_clip)`` (Huber) or ``weight * (q - y)``
         (half squared error), with ``weight = 1 / batch_B`` for the mean."""
         action = batch.action
-        q = select_at_indexes(action, q_all)
+        index = (action if action.dtype == torch.long else action.long()).unsqueeze(-1)
+        q = q_all.gather(-1, index).squeeze(-1)  # select_at_indexes, sharing the index
         y, weight, td_abs_errors = self._td_targets(batch, q)
         loss = self._weighted_loss(q, y, weight)
         grad_q = torch.sub(q, y)
@@ -396,8 +397,7 @@ class DQN(RlAlgorithm):
             grad_q.mul_(1.0 / q.numel())
         else:
             grad_q.mul_(weight)
-        index = action if action.dtype == torch.long else action.long()
-        grad_q_all = torch.zeros_like(q_all).scatter_(-1, index.unsqueeze(-1), grad_q.unsqueeze(-1))
+        grad_q_all = torch.zeros_like(q_all).scatter_(-1, index, grad_q.unsqueeze(-1))
         for param, grad in backward(grad_q_all):
             param.grad = grad
         return loss, td_abs_errors

@@ -74,7 +74,7 @@ def agent_inputs_at(buffer: Any, steps: np.ndarray, B_idxs: np.ndarray) -> Agent
     prev_action = ring_gather(s.action, prev, B_idxs)
     prev_reward = s.reward[prev, B_idxs]
     reset = s.done[prev, B_idxs].astype(bool)
-    if reset.any():
+    if np.count_nonzero(reset):
         prev_action[reset] = 0
         prev_reward[reset] = 0
     return AgentInputs(observation, prev_action, prev_reward)
