@@ -106,8 +106,8 @@ DQN_CARTPOLE = dict(
 )
 
 
-def dqn_cartpole(seed, masked=False, n_steps=5e4):
-    agent = DqnAgent(model_kwargs=dict(hidden_sizes=[128, 128], dueling=True), eps_final=0.04)
+def dqn_cartpole(seed, masked=False, n_steps=5e4, dueling=True):
+    agent = DqnAgent(model_kwargs=dict(hidden_sizes=[128, 128], dueling=dueling), eps_final=0.04)
     return train_eval(agent, DQN(**DQN_CARTPOLE), n_steps, seed, masked=masked)
 
 
@@ -117,6 +117,17 @@ def dqn_cartpole(seed, masked=False, n_steps=5e4):
 )
 def test_double_dueling_dqn_solves_cartpole_within_50k_steps(seed):
     returns = dqn_cartpole(seed)
+    assert late_best(returns) >= 400, returns
+
+
+@pytest.mark.learning
+@pytest.mark.parametrize(
+    "seed", [1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow)]
+)
+def test_double_dqn_plain_mlp_solves_cartpole_within_50k_steps(seed):
+    # A plain MLP: acting through NumPy and updates with explicit gradients (no autograd),
+    # the fast paths of rlpyt.models.plain_mlp.
+    returns = dqn_cartpole(seed, dueling=False)
     assert late_best(returns) >= 400, returns
 
 
