@@ -161,6 +161,11 @@ class NStepReturns:
         if time_limit:
             self.timeout_n = build_array(np.zeros((), bool), (T, B), share_memory)
             self.n_eff = build_array(np.zeros((), np.int16), (T, B), share_memory)
+        # discount**k for k = 0..n as float32 (computed in float64): a batch's bootstrap
+        # discounts are a lookup by n_eff.
+        self.discount_powers = np.power(
+            self.discount, np.arange(self.n_step_return + 1), dtype=np.float64
+        ).astype(np.float32)
 
     def update(self, samples, t0: int, t1: int) -> None:
         """Compute the windows completed by the steps written in ``[t0, t1)``.

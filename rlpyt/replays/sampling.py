@@ -118,8 +118,11 @@ class UniformSampler:
         lo, hi = window.valid_range(t)
         if hi <= lo:
             raise _no_data_error(window, t)
-        slots = np.random.randint(lo, hi, size=batch_B) % window.n_slots
-        B_idxs = np.random.randint(0, self.B, size=batch_B)
+        # One draw over all (slot, env) pairs: each pair equally likely, as two draws would.
+        pairs = np.random.randint(0, (hi - lo) * self.B, size=batch_B)
+        slots, B_idxs = np.divmod(pairs, self.B)
+        slots += lo
+        slots %= window.n_slots
         return slots, B_idxs, None
 
 

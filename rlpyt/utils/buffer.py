@@ -61,7 +61,14 @@ def _map_leaves(fn: Callable[[Any], Any], buffer_: Any, to_namedarraytuple: bool
     if buffer_ is None:
         return None
     if isinstance(buffer_, tuple):
-        contents = [_map_leaves(fn, b, to_namedarraytuple) for b in buffer_]
+        # Leaves are mapped here rather than by a recursive call each (hot: every sampler
+        # step and replay batch converts a structure of a dozen leaves).
+        contents = [
+            _map_leaves(fn, b, to_namedarraytuple)
+            if isinstance(b, tuple)
+            else (None if b is None else fn(b))
+            for b in buffer_
+        ]
         cls = type(buffer_)
         if cls is tuple:
             return tuple(contents)

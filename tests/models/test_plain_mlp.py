@@ -100,7 +100,14 @@ def test_explicit_backward_skips_frozen_parameters():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [dict(dueling=True), dict(noisy=True), dict(n_atoms=5), dict(hidden_sizes=[8])]
+    "kwargs",
+    [
+        dict(dueling=True),
+        dict(noisy=True),
+        dict(n_atoms=5),
+        dict(hidden_sizes=[8], fast_paths=False),
+        dict(hidden_sizes=[8]),
+    ],
 )
 def test_dqn_model_fast_paths(kwargs):
     torch.manual_seed(0)

@@ -34,6 +34,11 @@ class MlpDqnModel(torch.nn.Module):
         noisy: noisy layers (Fortunato et al., 2017).
         noise_std: ``sigma_0`` of the noisy layers.
         nonlinearity: module class after each hidden layer.
+        fast_paths: let agents and DQN use the plain-MLP fast paths where they apply (Q-values
+            without dueling, atoms or noise; ReLU, Tanh or Sigmoid; no hooks): NumPy forward
+            for acting (:meth:`host_forward`) and explicit gradients for updates
+            (:meth:`explicit_forward`), see ``rlpyt.models.plain_mlp``. ``False`` always
+            goes through the module and autograd (same results up to float rounding).
     """
 
     ignores_prev_inputs = True  # forward never reads prev_action or prev_reward (see agents)
@@ -48,8 +53,10 @@ class MlpDqnModel(torch.nn.Module):
         noisy: bool = False,
         noise_std: float = 0.5,
         nonlinearity: type[torch.nn.Module] = torch.nn.ReLU,
+        fast_paths: bool = True,
     ) -> None:
         super().__init__()
+        self.fast_paths = bool(fast_paths)
         self._obs_ndim = len(observation_shape)
         self._input_size = int(np.prod(observation_shape))
         self.n_atoms = None if n_atoms is None else int(n_atoms)
@@ -84,7 +91,7 @@ class MlpDqnModel(torch.nn.Module):
     def _plain_head(self) -> MlpModel | None:
         """The head, if it is a plain ``MlpModel`` giving Q-values and no hook is on this model."""
         head = self._modules["head"]  # (``self.head`` goes through Module.__getattr__)
-        if self.n_atoms is not None or type(head) is not MlpModel:
+        if not self.fast_paths or self.n_atoms is not None or type(head) is not MlpModel:
             return None
         if self._forward_hooks or self._forward_pre_hooks:
             return None

@@ -110,9 +110,7 @@ def extract_batch(
         fields.update(
             timeout=s.timeout[T_idxs, B_idxs],
             timeout_n=ns.timeout_n[T_idxs, B_idxs],
-            bootstrap_discount=np.power(buffer.discount, n_eff, dtype=np.float64).astype(
-                np.float32
-            ),
+            bootstrap_discount=ns.discount_powers[n_eff],
         )
         Cls = SamplesFromReplayTL if is_weights is None else SamplesFromReplayPriTL
     else:
