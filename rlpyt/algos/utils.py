@@ -15,6 +15,7 @@ __all__ = [
     "discount_return_tl",
     "generalized_advantage_estimation_tl",
     "replay_target_factors",
+    "replay_target_factors_numpy",
 ]
 
 # Every function here takes time-major data: leading dim T (time), then optionally B
@@ -327,7 +328,10 @@ def replay_target_factors(
         belongs to the next episode), or ``None`` when every sample is valid (a plain mean).
     """
     if samples.done_n.device.type == "cpu":
-        return _replay_target_factors_numpy(samples, discount, n_step_return, time_limit)
+        bootstrap, weight = replay_target_factors_numpy(
+            samples, discount, n_step_return, time_limit
+        )
+        return torch.from_numpy(bootstrap), None if weight is None else torch.from_numpy(weight)
     return _replay_target_factors_torch(samples, discount, n_step_return, time_limit)
 
 
@@ -346,18 +350,17 @@ def _replay_target_factors_torch(
     return bootstrap, weight
 
 
-def _replay_target_factors_numpy(
+def replay_target_factors_numpy(
     samples: Any, discount: float, n_step_return: int, time_limit: bool
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """:func:`replay_target_factors` for CPU batches, in NumPy (a few small-array ops cost
-    a fraction of torch's per-op overhead); the same float32 arithmetic."""
-    done_n = samples.done_n.numpy().astype(bool, copy=False)
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`replay_target_factors` in NumPy, for a batch of NumPy arrays (or CPU tensors):
+    the same float32 values, for a few small-array ops at a fraction of torch's per-op cost."""
+    done_n = np.asarray(samples.done_n).astype(bool, copy=False)
     zero = np.float32(0)
     if not time_limit:
-        bootstrap = np.where(done_n, zero, np.float32(float(discount) ** n_step_return))
-        return torch.from_numpy(bootstrap), None
-    discounts = samples.bootstrap_discount.numpy().astype(np.float32, copy=False)
+        return np.where(done_n, zero, np.float32(float(discount) ** n_step_return)), None
+    discounts = np.asarray(samples.bootstrap_discount).astype(np.float32, copy=False)
     bootstrap = np.where(done_n, zero, discounts)
-    valid = ~samples.timeout.numpy().astype(bool, copy=False)
+    valid = ~np.asarray(samples.timeout).astype(bool, copy=False)
     weight = valid.astype(np.float32) / np.float32(max(int(np.count_nonzero(valid)), 1))
-    return torch.from_numpy(bootstrap), torch.from_numpy(weight)
+    return bootstrap, weight

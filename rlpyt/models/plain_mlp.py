@@ -1,45 +1,37 @@
-"""Fast paths of a plain `MlpModel` (Linear layers and elementwise activations, no hooks):
-NumPy inference for acting, and forward/backward passes written out for small-network updates.
+"""NumPy fast paths of a plain `MlpModel` (Linear layers and elementwise activations, no
+hooks): the forward pass for acting, and the forward and backward passes of small-batch
+updates, computed on NumPy views of the parameters.
 
 Why: a 64x64 Q-network's forward on one observation is a handful of matrix products of a few
-hundred flops each, so its cost is all per-op overhead. Torch spends ~3-6 us per op in
-dispatch (and more when stepping an env in between evicts its code from the CPU caches);
-NumPy ~1 us. For one CartPole env, ``DqnAgent.step`` takes ~40 us through torch and ~8 us
-through :func:`host_forward` (benchmarks/RESULTS.md). Likewise a DQN update through autograd
-records and replays ~30 nodes; :func:`explicit_forward` / :func:`explicit_backward` compute
-the same gradients with ~5 ops per layer and no graph (about 2.5x faster at batch 32).
+hundred flops each, and an update at batch 32 a few dozen small ops, so their cost is per-op
+overhead, not arithmetic. Torch spends ~3-6 us per op in dispatch (and more when stepping an
+env in between evicts its code from the CPU caches), NumPy ~1 us. For one CartPole env,
+``DqnAgent.step`` takes ~40 us through torch and ~20 us through :func:`host_forward`; a DQN
+update's loss and gradients take ~210 us through torch ops (explicit, without autograd) and
+~90 us through :func:`host_forward` + :func:`host_backward` (benchmarks/RESULTS.md).
 
-Every function returns ``None`` for a model it cannot serve (a layer that is not a plain
-``torch.nn.Linear`` or one of ``ReLU``, ``Tanh``, ``Sigmoid``, ``Identity``; any forward hook,
-global or on a layer; parameters that are not float32 on the CPU for :func:`host_forward`),
-and callers then take the ordinary module call. Results equal the module's up to float
-rounding (tests compare them, and the gradients with autograd's).
+Every function returns ``None`` for a model or batch it cannot serve, and callers then take
+the ordinary module call and autograd: a layer that is not a plain ``torch.nn.Linear`` or
+one of ``ReLU``, ``Tanh``, ``Sigmoid``, ``Identity``; any forward hook, global or on a
+layer; parameters that are not float32 CPU tensors; or a batch with more than
+``HOST_MAX_FLOPS`` multiply-adds in one matrix product (NumPy's BLAS may start threads above
+that, and torch's kernels are as fast there). Results equal the module's and autograd's up to
+float rounding (tests compare them).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.nn.modules import module as _module
 
-__all__ = ["explicit_backward", "explicit_forward", "host_forward", "plain_layers"]
+__all__ = ["HOST_MAX_FLOPS", "host_backward", "host_forward", "plain_layers"]
 
-# Activations by kind: the forward in place (torch, NumPy) and the derivative written in terms
-# of the activation's output ``h`` (what is saved): relu' = [h > 0], tanh' = 1 - h^2,
-# sigmoid' = h (1 - h).
 _KINDS = {torch.nn.ReLU: "relu", torch.nn.Tanh: "tanh", torch.nn.Sigmoid: "sigmoid"}
-_TORCH_INPLACE = {
-    "relu": torch.Tensor.relu_,
-    "tanh": torch.Tensor.tanh_,
-    "sigmoid": torch.Tensor.sigmoid_,
-}
 
-# NumPy's matrix product hands work to its BLAS, which may start threads above ~2.6e5 flops
-# (OpenBLAS); the host path is for the overhead-bound sizes well below that.
-HOST_MAX_FLOPS = 65_536
+# OpenBLAS runs a matrix product single-threaded up to m * n * k = 262144 multiply-adds; the
+# fast paths stay at half that (batch 32 through 64x64 layers), where per-op cost dominates.
+HOST_MAX_FLOPS = 131_072
 
 
 def _np_relu(h: np.ndarray) -> None:
@@ -57,7 +49,7 @@ def _np_sigmoid(h: np.ndarray) -> None:
     np.reciprocal(h, out=h)
 
 
-_NUMPY_INPLACE = {"relu": _np_relu, "tanh": _np_tanh, "sigmoid": _np_sigmoid}
+_FORWARD = {"relu": _np_relu, "tanh": _np_tanh, "sigmoid": _np_sigmoid}
 
 
 def _global_hooks() -> bool:
@@ -96,115 +88,109 @@ def _resolve(modules: tuple) -> list | None:
     return [tuple(layer) for layer in layers] or None
 
 
-def host_forward(mlp: torch.nn.Module, x: np.ndarray) -> np.ndarray | None:
-    """The MLP on NumPy input ``[N, input_size]`` float32, computed in NumPy on views of the
-    parameters (no copies: optimizer steps and ``load_state_dict`` show at once).
+class _Layer:
+    """One layer's parameters and their NumPy views (``weight_t`` is ``weight.T``)."""
 
-    Returns:
-        ``[N, output_size]`` float32, or ``None`` where the model is not plain, its
-        parameters are not float32 CPU tensors, or the batch is large enough for the torch
-        path (``N * max(in * out) > HOST_MAX_FLOPS``).
-    """
+    __slots__ = ("weight", "bias", "weight_np", "weight_t", "bias_np", "act")
+
+    def __init__(self, linear: torch.nn.Linear, act: str | None) -> None:
+        self.weight = linear._parameters["weight"]
+        self.bias = linear._parameters.get("bias")
+        self.weight_np = self.weight.detach().numpy()
+        self.weight_t = self.weight_np.T
+        self.bias_np = None if self.bias is None else self.bias.detach().numpy()
+        self.act = act
+
+
+def _host_layers(mlp: torch.nn.Module) -> tuple[int, list[_Layer]] | None:
+    """``(max in * out, layers)`` with NumPy views of the parameters, or ``None``."""
     layers = plain_layers(mlp)
     if layers is None:
         return None
     # The views keep their parameters' storage alive, so equal addresses mean the same
     # tensors; a parameter replaced or moved (``.to``, ``.double()``) rebuilds them.
-    cache = mlp.__dict__.get("_host_views_cache")
+    cache = mlp.__dict__.get("_host_layers_cache")
     if (
         cache is None
         or cache[1] is not layers
         or cache[0] != [linear._parameters["weight"].data_ptr() for linear, _ in layers]
     ):
-        cache = mlp.__dict__["_host_views_cache"] = _host_views(layers)
-    max_flops, views = cache[2]
-    if views is None or x.shape[0] * max_flops > HOST_MAX_FLOPS:
+        ptrs = [linear._parameters["weight"].data_ptr() for linear, _ in layers]
+        params = [p for linear, _ in layers for p in linear._parameters.values() if p is not None]
+        ok = all(p.device.type == "cpu" and p.dtype == torch.float32 for p in params)
+        host = None
+        if ok:
+            entries = [_Layer(linear, act) for linear, act in layers]
+            host = (max(e.weight_np.size for e in entries), entries)
+        cache = mlp.__dict__["_host_layers_cache"] = (ptrs, layers, host)
+    return cache[2]
+
+
+def host_forward(
+    mlp: torch.nn.Module, x: np.ndarray, saved: list | None = None
+) -> np.ndarray | None:
+    """The MLP on NumPy input ``x [N, input_size]`` float32, in NumPy on views of the
+    parameters (no copies: optimizer steps and ``load_state_dict`` show at once).
+
+    Args:
+        mlp: an ``MlpModel``.
+        x: the input; not modified.
+        saved: a list to receive what :func:`host_backward` needs (for updates), or ``None``.
+
+    Returns:
+        ``[N, output_size]`` float32, or ``None`` where the model or batch is not served.
+    """
+    host = _host_layers(mlp)
+    if host is None or x.shape[0] * host[0] > HOST_MAX_FLOPS:
         return None
+    layers = host[1]
+    outputs = [x]
     h = x
-    for weight_t, bias, act in views:
-        h = h @ weight_t
-        if bias is not None:
-            h += bias
-        if act is not None:
-            act(h)
+    for layer in layers:
+        h = h @ layer.weight_t
+        if layer.bias_np is not None:
+            h += layer.bias_np
+        if layer.act is not None:
+            _FORWARD[layer.act](h)
+        outputs.append(h)
+    if saved is not None:
+        saved[:] = [layers, outputs]
     return h
 
 
-def _host_views(layers: list) -> tuple[list[int], list, tuple[int, list | None]]:
-    """``(weight addresses, layers, (max in*out, [(weight.T, bias, activation)] or None))``."""
-    params = [(lin._parameters["weight"], lin._parameters.get("bias")) for lin, _ in layers]
-    ptrs = [w.data_ptr() for w, _ in params]
-    flat = [p for pair in params for p in pair if p is not None]
-    if not all(p.device.type == "cpu" and p.dtype == torch.float32 for p in flat):
-        return ptrs, layers, (0, None)
-    views = [
-        (w.detach().numpy().T, None if b is None else b.detach().numpy(), _NUMPY_INPLACE.get(act))
-        for (w, b), (_, act) in zip(params, layers)
-    ]
-    return ptrs, layers, (max(w.shape[0] * w.shape[1] for w, _ in params), views)
+def host_backward(saved: list, grad_out: np.ndarray) -> list[tuple[torch.Tensor, np.ndarray]]:
+    """Gradients of the parameters from the gradient of :func:`host_forward`'s output.
 
-
-def explicit_forward(mlp: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, Any] | None:
-    """The MLP's output for ``x [..., input_size]`` plus what :func:`explicit_backward` needs.
-
-    Call without grad (``torch.no_grad()``): no graph is recorded; gradients come from
-    :func:`explicit_backward`. Returns ``None`` where the model is not plain.
-    """
-    layers = plain_layers(mlp)
-    if layers is None:
-        return None
-    lead = x.shape[:-1]
-    h = x.reshape(-1, x.shape[-1]) if x.dim() != 2 else x
-    outputs = [h]
-    for linear, act in layers:
-        params = linear._parameters
-        bias = params.get("bias")
-        if bias is None:
-            h = F.linear(h, params["weight"])
-        else:  # what F.linear does for a 2-D input, without its dispatch layer
-            h = torch.addmm(bias, h, params["weight"].t())
-        if act is not None:  # in place: the fresh linear output is not needed afterwards
-            h = _TORCH_INPLACE[act](h)
-        outputs.append(h)
-    out = h if x.dim() == 2 else h.reshape(*lead, h.shape[-1])
-    return out, (layers, outputs)
-
-
-def explicit_backward(
-    saved: Any, grad_out: torch.Tensor
-) -> list[tuple[torch.nn.Parameter, torch.Tensor]]:
-    """Gradients of the parameters from the gradient of :func:`explicit_forward`'s output.
+    Args:
+        saved: the list filled by ``host_forward(..., saved=...)``.
+        grad_out: ``[N, output_size]``; not modified.
 
     Returns:
-        ``[(parameter, gradient), ...]`` for every parameter that requires grad, to be
-        stored in (or added to) ``parameter.grad``.
+        ``[(parameter, gradient array), ...]`` for every parameter that requires grad (e.g.
+        ``parameter.grad = torch.from_numpy(gradient)``).
     """
     layers, outputs = saved
-    g = grad_out.reshape(-1, grad_out.shape[-1]) if grad_out.dim() != 2 else grad_out
-    grads: list[tuple[torch.nn.Parameter, torch.Tensor]] = []
+    g = grad_out
+    owned = False  # g may be changed in place (not the caller's array)
+    grads: list[tuple[torch.Tensor, np.ndarray]] = []
     for i in range(len(layers) - 1, -1, -1):
-        linear, act = layers[i]
-        if act is not None:  # (out of place: the caller's tensor is never changed)
-            g = _activation_backward(act, g, outputs[i + 1])
-        weight, bias = linear._parameters["weight"], linear._parameters.get("bias")
-        if bias is not None and bias.requires_grad:
-            grads.append((bias, g.sum(0)))
-        if weight.requires_grad:
-            grads.append((weight, g.t().mm(outputs[i])))
+        layer = layers[i]
+        if layer.act is not None:  # g * act'(z), from the activation's output h = act(z)
+            h = outputs[i + 1]
+            if not owned:
+                g = g.copy()
+                owned = True
+            if layer.act == "relu":
+                g *= h > 0
+            elif layer.act == "tanh":
+                g *= 1 - h * h
+            else:
+                g *= h * (1 - h)
+        if layer.bias is not None and layer.bias.requires_grad:
+            grads.append((layer.bias, g.sum(axis=0)))
+        if layer.weight.requires_grad:
+            grads.append((layer.weight, g.T @ outputs[i]))
         if i > 0:
-            g = g.mm(weight)
+            g = g @ layer.weight_np
+            owned = True
     return grads
-
-
-def _activation_backward(kind: str, g: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    """``g * act'(z)`` from the activation's output ``h = act(z)``: the kernels autograd
-    itself uses for these activations (one op each, the same values)."""
-    return _BACKWARD[kind](g, h)
-
-
-_aten = torch.ops.aten
-_BACKWARD = {
-    "relu": lambda g, h: _aten.threshold_backward.default(g, h, 0),
-    "tanh": _aten.tanh_backward.default,
-    "sigmoid": _aten.sigmoid_backward.default,
-}

@@ -50,52 +50,50 @@ def test_host_forward_sees_parameter_updates_and_replacements():
 
 
 def test_fast_paths_decline_what_they_cannot_serve():
-    x = _x(2)
+    x = _x(2).numpy()
     mlp = _mlp()
     handle = mlp.model[1].register_forward_hook(lambda *args: None)
-    assert plain_mlp.host_forward(mlp, x.numpy()) is None
-    assert plain_mlp.explicit_forward(mlp, x) is None
+    assert plain_mlp.host_forward(mlp, x) is None
     handle.remove()
     handle = torch.nn.modules.module.register_module_forward_hook(lambda *args: None)
     try:
-        assert plain_mlp.host_forward(mlp, x.numpy()) is None
+        assert plain_mlp.host_forward(mlp, x) is None
     finally:
         handle.remove()
-    assert plain_mlp.host_forward(mlp, x.numpy()) is not None
+    assert plain_mlp.host_forward(mlp, x) is not None
     big = np.zeros((plain_mlp.HOST_MAX_FLOPS // (16 * 8) + 1, 5), np.float32)
     assert plain_mlp.host_forward(mlp, big) is None  # large batches: the torch path
-    assert plain_mlp.host_forward(mlp.double(), x.double().numpy()) is None
-    assert plain_mlp.host_forward(_mlp(torch.nn.ELU), x.numpy()) is None  # unknown activation
-    assert plain_mlp.explicit_forward(_mlp(torch.nn.ELU), x) is None
+    assert plain_mlp.host_forward(_mlp(torch.nn.ELU), x) is None  # unknown activation
+    assert plain_mlp.host_forward(mlp.double(), x.astype(np.float64)) is None
 
 
 @pytest.mark.parametrize("nonlinearity", ACTIVATIONS)
 @pytest.mark.parametrize("hidden, output_size", [((16, 8), 3), ((), 3), ((16,), None)])
-@pytest.mark.parametrize("lead", [(6,), (3, 4), ()])
-def test_explicit_gradients_equal_autograd(nonlinearity, hidden, output_size, lead):
+def test_host_gradients_equal_autograd(nonlinearity, hidden, output_size):
     mlp = _mlp(nonlinearity, hidden, output_size)
-    x = _x(*lead)
+    x = _x(6)
     out = mlp(x)
     grad_out = torch.randn(out.shape, generator=torch.Generator().manual_seed(2))
     expected = torch.autograd.grad(out, list(mlp.parameters()), grad_out)
-    grad_before = grad_out.clone()
-    with torch.no_grad():
-        out_explicit, saved = plain_mlp.explicit_forward(mlp, x)
-        grads = dict(plain_mlp.explicit_backward(saved, grad_out))
-    assert_close(out_explicit, out.detach())
-    assert not out_explicit.requires_grad
-    assert torch.equal(grad_out, grad_before)  # the caller's gradient is not changed
+    grad_np = grad_out.numpy().copy()
+    saved: list = []
+    out_host = plain_mlp.host_forward(mlp, x.numpy(), saved)
+    grads = dict(plain_mlp.host_backward(saved, grad_np))
+    assert_close(torch.from_numpy(out_host), out.detach(), atol=1e-5, rtol=1e-5)
+    assert np.array_equal(grad_np, grad_out.numpy())  # the caller's gradient is not changed
     assert set(grads) == set(mlp.parameters())
     for param, want in zip(mlp.parameters(), expected):
-        assert_close(grads[param], want, atol=1e-5, rtol=1e-5)
+        got = grads[param]
+        assert isinstance(got, np.ndarray) and got.dtype == np.float32
+        assert_close(torch.from_numpy(got), want, atol=1e-5, rtol=1e-5)
 
 
-def test_explicit_backward_skips_frozen_parameters():
+def test_host_backward_skips_frozen_parameters():
     mlp = _mlp()
     mlp.model[0].weight.requires_grad_(False)
-    with torch.no_grad():
-        out, saved = plain_mlp.explicit_forward(mlp, _x(4))
-        grads = dict(plain_mlp.explicit_backward(saved, torch.ones_like(out)))
+    saved: list = []
+    out = plain_mlp.host_forward(mlp, _x(4).numpy(), saved)
+    grads = dict(plain_mlp.host_backward(saved, np.ones_like(out)))
     assert mlp.model[0].weight not in grads and mlp.model[0].bias in grads
 
 
@@ -115,13 +113,20 @@ def test_dqn_model_fast_paths(kwargs):
     obs = torch.randn(5, 2, 3)
     plain = kwargs == dict(hidden_sizes=[8])
     host = model.host_forward(obs.numpy())
-    explicit = model.explicit_forward(obs)
     if not plain:
-        assert host is None and explicit is None
+        assert host is None
         return
     with torch.no_grad():
         want = model(obs, None, None)
     assert_close(torch.from_numpy(host), want, atol=1e-5, rtol=1e-5)
     assert_close(torch.from_numpy(model.host_forward(obs[0].numpy())), want[0])
-    assert_close(explicit[0], want)
     assert model.host_forward(obs.numpy().astype(np.float64)).dtype == np.float32
+    # [T, B] leading dims, and gradients through the model's own host_backward
+    obs_tb = obs.reshape(1, 5, 2, 3)
+    saved: list = []
+    q = model.host_forward(obs_tb.numpy(), saved)
+    assert q.shape == (1, 5, 4)
+    grads = dict(model.host_backward(saved, np.ones_like(q)))
+    expected = torch.autograd.grad(model(obs_tb, None, None).sum(), list(model.parameters()))
+    for param, want in zip(model.parameters(), expected):
+        assert_close(torch.from_numpy(grads[param]), want, atol=1e-5, rtol=1e-5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from rlpyt.agents.base import AgentStep
@@ -34,20 +35,12 @@ class DqnAgent(QAgentBase):
 
     def __call__(self, observation, prev_action, prev_reward) -> torch.Tensor:
         """Q-values ``[T, B, A]`` (any leading dims) with grad, on the model's device."""
-        if not torch.is_grad_enabled():  # e.g. Double DQN's target actions
-            out = self._explicit_forward(self.model, observation)
-            if out is not None:
-                return out[0]
         return self._forward(self.model, observation, prev_action, prev_reward)
 
     def target(self, observation, prev_action, prev_reward) -> torch.Tensor:
         """Target-network Q-values (leading dims + ``[A]``), on the model's device.
 
         Algorithms call it under ``torch.no_grad()`` (the target gets no gradient)."""
-        if not torch.is_grad_enabled():
-            out = self._explicit_forward(self.target_model, observation)
-            if out is not None:
-                return out[0]
         return self._forward(self.target_model, observation, prev_action, prev_reward)
 
     def step(self, observation, prev_action, prev_reward) -> AgentStep:
@@ -70,48 +63,52 @@ class DqnAgent(QAgentBase):
             action = self.distribution.sample(q)
         return AgentStep(action=action, agent_info=AgentInfo(q=q))
 
-    def explicit_q(self, observation, prev_action, prev_reward):
-        """Online Q-values without autograd and a function from their gradient to the
+    # --- NumPy fast paths of plain MLP Q-networks (rlpyt.models.plain_mlp) ------------------
+
+    def explicit_q(self, observation: np.ndarray):
+        """Online Q-values computed in NumPy, and a function from their gradient to the
         parameters' gradients: ``(q [..., A], backward)`` with ``backward(grad_q) ->
-        [(parameter, gradient), ...]``, or ``None`` where the model has no explicit pass (or
-        is wrapped, e.g. by DistributedDataParallel, whose gradient hooks need autograd).
-        Called by ``DQN`` under ``torch.no_grad()``; the result equals :meth:`__call__`'s."""
+        [(parameter, gradient array), ...]``. ``None`` where the model has no such path for
+        this batch (see ``MlpDqnModel.host_forward``), is wrapped (e.g. by
+        DistributedDataParallel, whose gradient hooks need autograd), or a subclass changed
+        :meth:`__call__`. Called by ``DQN``; ``q`` equals :meth:`__call__`'s up to rounding."""
         if type(self).__call__ is not DqnAgent.__call__:
             return None
         model = self.model
-        out = self._explicit_forward(model, observation)
-        if out is None:
+        if not self._fast_paths_apply(model):
             return None
-        q, saved = out
-        return q, lambda grad_q: model.explicit_backward(saved, grad_q)
+        saved: list = []
+        q = model.host_forward(observation, saved)
+        if q is None:
+            return None
+        return q, lambda grad_q: model.host_backward(saved, grad_q)
 
-    # --- fast paths of plain MLP Q-networks (rlpyt.models.plain_mlp) -------------------------
+    def explicit_target_q(self, observation: np.ndarray) -> np.ndarray | None:
+        """Target-network Q-values computed in NumPy, or ``None`` (as :meth:`explicit_q`)."""
+        if type(self).target is not DqnAgent.target:
+            return None
+        if not self._fast_paths_apply(self.target_model):
+            return None
+        return self.target_model.host_forward(observation)
 
-    def _fast_paths_apply(self, model: torch.nn.Module, name: str) -> bool:
-        """Whether ``model.<name>`` may stand in for ``self._forward(model, ...)``: the model
-        has it (not a DDP wrapper), reads only the observation, and no subclass changed how
-        inputs reach it."""
+    def _fast_paths_apply(self, model: torch.nn.Module) -> bool:
+        """Whether ``model.host_forward`` may stand in for ``self._forward(model, ...)``: the
+        model has it (not a DDP wrapper) and reads only the observation, and no subclass
+        changed how inputs reach it."""
         return (
             self._model_ignores_prev_inputs
             and type(self)._forward is QAgentBase._forward
-            and getattr(model, name, None) is not None
+            and getattr(model, "host_forward", None) is not None
         )
 
-    def _explicit_forward(self, model: torch.nn.Module, observation: torch.Tensor):
-        """``model.explicit_forward(observation)`` where it applies, else ``None``."""
-        if not self._fast_paths_apply(model, "explicit_forward"):
-            return None
-        (observation,) = self._to_model_device(observation)
-        return model.explicit_forward(observation)
-
-    def _host_q(self, observation: torch.Tensor):
+    def _host_q(self, observation: torch.Tensor) -> np.ndarray | None:
         """Q-values as a NumPy array from the model's ``host_forward`` where it serves this
-        call (plain MLP on the CPU, small batch), else ``None``."""
+        step (plain MLP on the CPU, small batch), else ``None``."""
         if (
             not isinstance(observation, torch.Tensor)
             or observation.requires_grad
             or observation.device.type != "cpu"
-            or not self._fast_paths_apply(self.model, "host_forward")
+            or not self._fast_paths_apply(self.model)
         ):
             return None
         return self.model.host_forward(observation.numpy())

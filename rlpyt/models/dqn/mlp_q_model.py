@@ -97,11 +97,13 @@ class MlpDqnModel(torch.nn.Module):
             return None
         return head
 
-    def host_forward(self, observation: np.ndarray) -> np.ndarray | None:
-        """Q-values computed in NumPy, for acting (``DqnAgent.step``): observations with
-        leading dims ``[]`` or ``[B]``; ``None`` where the fast path does not apply (dueling,
-        distributional or noisy heads, hooks, parameters not float32 on the CPU, large
-        batches), and the caller uses the module."""
+    def host_forward(self, observation: np.ndarray, saved: list | None = None) -> np.ndarray | None:
+        """Q-values computed in NumPy (``rlpyt.models.plain_mlp``) for observations with
+        leading dims ``[]``, ``[B]`` or ``[T, B]``: for acting (``DqnAgent.step``) and, with
+        ``saved`` (a list that receives what :meth:`host_backward` needs), for updates
+        (``DQN``). ``None`` where the fast path does not apply (dueling, distributional or
+        noisy heads, hooks, parameters not float32 on the CPU, large batches, or
+        ``fast_paths=False``): the caller then uses the module."""
         head = self._plain_head()
         if head is None:
             return None
@@ -109,25 +111,15 @@ class MlpDqnModel(torch.nn.Module):
         x = observation.reshape(-1, self._input_size)
         if x.dtype != np.float32:
             x = x.astype(np.float32)
-        q = plain_mlp.host_forward(head, x)
+        q = plain_mlp.host_forward(head, x, saved)
         return None if q is None else q.reshape(*lead, q.shape[-1])
 
-    def explicit_forward(self, observation: torch.Tensor) -> tuple[torch.Tensor, object] | None:
-        """Q-values ``[..., action_size]`` without autograd, and what :meth:`explicit_backward`
-        needs; call under ``torch.no_grad()``. ``None`` where the head is not a plain MLP."""
-        head = self._plain_head()
-        if head is None:
-            return None
-        x = observation.reshape(*observation.shape[: observation.dim() - self._obs_ndim], -1)
-        if x.dtype != torch.float32:
-            x = x.to(torch.float32)
-        return plain_mlp.explicit_forward(head, x)
-
-    def explicit_backward(
-        self, saved: object, grad_q: torch.Tensor
-    ) -> list[tuple[torch.nn.Parameter, torch.Tensor]]:
-        """``[(parameter, gradient)]`` given the gradient of :meth:`explicit_forward`'s Q-values."""
-        return plain_mlp.explicit_backward(saved, grad_q)
+    def host_backward(
+        self, saved: list, grad_q: np.ndarray
+    ) -> list[tuple[torch.nn.Parameter, np.ndarray]]:
+        """``[(parameter, gradient array)]`` from the gradient of the Q-values of
+        ``host_forward(..., saved=saved)`` (same shape as they had)."""
+        return plain_mlp.host_backward(saved, grad_q.reshape(-1, grad_q.shape[-1]))
 
 
 class MlpR2d1Model(torch.nn.Module):
