@@ -36,9 +36,9 @@ class MlpDqnModel(torch.nn.Module):
         nonlinearity: module class after each hidden layer.
         fast_paths: let agents and DQN use the plain-MLP fast paths where they apply (Q-values
             without dueling, atoms or noise; ReLU, Tanh or Sigmoid; no hooks): NumPy forward
-            for acting (:meth:`host_forward`) and explicit gradients for updates
-            (:meth:`explicit_forward`), see ``rlpyt.models.plain_mlp``. ``False`` always
-            goes through the module and autograd (same results up to float rounding).
+            passes for acting and updates (:meth:`host_forward`) and explicit gradients
+            (:meth:`host_backward`), see ``rlpyt.models.plain_mlp``. ``False`` always goes
+            through the module and autograd (same results up to float rounding).
     """
 
     ignores_prev_inputs = True  # forward never reads prev_action or prev_reward (see agents)
