@@ -343,8 +343,16 @@ def test_autograd_path_for_other_models_and_overridden_losses():
             loss, td = super().loss(batch)
             return 2 * loss, td
 
+    class MyAgent(DqnAgent):
+        def target(self, observation, prev_action, prev_reward):
+            return 2 * super().target(observation, prev_action, prev_reward)
+
+    torch.manual_seed(0)
+    own_target = MyAgent(model_kwargs=dict(hidden_sizes=[16, 16]))
+    own_target.initialize(gym_make("CartPole-v1").spaces)
     batch = _mlp_batch("plain")
-    for agent, AlgoCls in [(_mlp_agent(dueling=True), DQN), (_mlp_agent(), MyDQN)]:
+    cases = [(_mlp_agent(dueling=True), DQN), (_mlp_agent(), MyDQN), (own_target, DQN)]
+    for agent, AlgoCls in cases:
         algo = AlgoCls()
         algo.agent, algo.time_limit = agent, False
         loss, _ = algo.loss_and_grads(batch)

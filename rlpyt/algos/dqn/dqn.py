@@ -351,8 +351,9 @@ class DQN(RlAlgorithm):
         actions' Q-values ``weight * clamp(q - y, +-delta_clip)`` (Huber) or ``weight * (q -
         y)`` (half squared error), back-propagated by ``backward``. ``None`` (nothing changed)
         if the target network has no NumPy path."""
+        explicit_target_q = getattr(self.agent, "explicit_target_q", None)
         target_obs = batch.target_inputs.observation.numpy()
-        target_qs = self.agent.explicit_target_q(target_obs)
+        target_qs = None if explicit_target_q is None else explicit_target_q(target_obs)
         if target_qs is None:
             return None
         if self.double_dqn:
