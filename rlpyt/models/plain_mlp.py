@@ -21,6 +21,8 @@ float rounding (tests compare them).
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import torch
 from torch.nn.modules import module as _module
@@ -52,6 +54,12 @@ def _np_sigmoid(h: np.ndarray) -> None:
 _FORWARD = {"relu": _np_relu, "tanh": _np_tanh, "sigmoid": _np_sigmoid}
 
 
+# Per-model caches, kept outside the modules so that pickling (spawned sampler workers) or
+# deep-copying (target networks) a model never carries NumPy views of its parameters.
+_PLAIN_LAYERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_HOST_LAYERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _global_hooks() -> bool:
     return bool(_module._global_forward_hooks or _module._global_forward_pre_hooks)
 
@@ -62,9 +70,9 @@ def plain_layers(mlp: torch.nn.Module) -> list[tuple[torch.nn.Linear, str | None
     if mlp._forward_hooks or mlp._forward_pre_hooks or _global_hooks():
         return None
     modules = tuple(mlp._modules["model"]._modules.values())
-    cache = mlp.__dict__.get("_plain_layers_cache")
+    cache = _PLAIN_LAYERS.get(mlp)
     if cache is None or cache[0] != modules:
-        cache = mlp.__dict__["_plain_layers_cache"] = (modules, _resolve(modules))
+        cache = _PLAIN_LAYERS[mlp] = (modules, _resolve(modules))
     for module in modules:
         if module._forward_hooks or module._forward_pre_hooks:
             return None
@@ -109,7 +117,7 @@ def _host_layers(mlp: torch.nn.Module) -> tuple[int, list[_Layer]] | None:
         return None
     # The views keep their parameters' storage alive, so equal addresses mean the same
     # tensors; a parameter replaced or moved (``.to``, ``.double()``) rebuilds them.
-    cache = mlp.__dict__.get("_host_layers_cache")
+    cache = _HOST_LAYERS.get(mlp)
     if (
         cache is None
         or cache[1] is not layers
@@ -122,7 +130,7 @@ def _host_layers(mlp: torch.nn.Module) -> tuple[int, list[_Layer]] | None:
         if ok:
             entries = [_Layer(linear, act) for linear, act in layers]
             host = (max(e.weight_np.size for e in entries), entries)
-        cache = mlp.__dict__["_host_layers_cache"] = (ptrs, layers, host)
+        cache = _HOST_LAYERS[mlp] = (ptrs, layers, host)
     return cache[2]
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -47,6 +50,19 @@ def test_host_forward_sees_parameter_updates_and_replacements():
         assert_close(torch.from_numpy(plain_mlp.host_forward(mlp, x.numpy())), mlp(x))
         mlp.model[0] = torch.nn.Linear(5, 16)  # a new layer
         assert_close(torch.from_numpy(plain_mlp.host_forward(mlp, x.numpy())), mlp(x))
+
+
+def test_models_pickle_and_copy_without_host_caches():
+    mlp = _mlp()
+    x = _x(3)
+    plain_mlp.host_forward(mlp, x.numpy())  # fills the caches
+    assert not any("cache" in key for key in vars(mlp))
+    for twin in (pickle.loads(pickle.dumps(mlp)), copy.deepcopy(mlp)):
+        with torch.no_grad():
+            for p in twin.parameters():
+                p.mul_(2.0)
+            assert_close(torch.from_numpy(plain_mlp.host_forward(twin, x.numpy())), twin(x))
+            assert_close(torch.from_numpy(plain_mlp.host_forward(mlp, x.numpy())), mlp(x))
 
 
 def test_fast_paths_decline_what_they_cannot_serve():
