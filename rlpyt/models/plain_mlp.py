@@ -117,14 +117,10 @@ def _host_layers(mlp: torch.nn.Module) -> tuple[int, list[_Layer]] | None:
         return None
     # The views keep their parameters' storage alive, so equal addresses mean the same
     # tensors; a parameter replaced or moved (``.to``, ``.double()``) rebuilds them.
+    params = [p for linear, _ in layers for p in linear._parameters.values() if p is not None]
     cache = _HOST_LAYERS.get(mlp)
-    if (
-        cache is None
-        or cache[1] is not layers
-        or cache[0] != [linear._parameters["weight"].data_ptr() for linear, _ in layers]
-    ):
-        ptrs = [linear._parameters["weight"].data_ptr() for linear, _ in layers]
-        params = [p for linear, _ in layers for p in linear._parameters.values() if p is not None]
+    if cache is None or cache[1] is not layers or cache[0] != [p.data_ptr() for p in params]:
+        ptrs = [p.data_ptr() for p in params]
         ok = all(p.device.type == "cpu" and p.dtype == torch.float32 for p in params)
         host = None
         if ok:

@@ -48,6 +48,8 @@ def test_host_forward_sees_parameter_updates_and_replacements():
         assert_close(torch.from_numpy(plain_mlp.host_forward(mlp, x.numpy())), mlp(x))
         mlp.model[2].weight = torch.nn.Parameter(torch.ones(8, 16))  # a new tensor
         assert_close(torch.from_numpy(plain_mlp.host_forward(mlp, x.numpy())), mlp(x))
+        mlp.model[4].bias = torch.nn.Parameter(torch.full((3,), 5.0))
+        assert_close(torch.from_numpy(plain_mlp.host_forward(mlp, x.numpy())), mlp(x))
         mlp.model[0] = torch.nn.Linear(5, 16)  # a new layer
         assert_close(torch.from_numpy(plain_mlp.host_forward(mlp, x.numpy())), mlp(x))
 
