@@ -404,37 +404,25 @@ class DQN(RlAlgorithm):
         # and the graph after the Q-values is two nodes: per-sample losses, one weighted sum.
         q = select_at_indexes(batch.action, self.agent(*batch.agent_inputs))
         with torch.no_grad():
-            y, weight, td_abs_errors = self._td_targets(batch, q)
-        return self._weighted_loss(q, y, weight), td_abs_errors
-
-    def _td_targets(self, batch: Any, q: torch.Tensor) -> tuple:
-        """``(y, weight, td_abs_errors)`` for the Q-values ``q`` of the taken actions: the
-        targets, the per-sample loss weights (``None``: the plain mean) and ``|y - q|``
-        clipped at ``delta_clip``. Called without grad."""
-        bootstrap, weight = replay_target_factors(
-            batch, self.discount, self.n_step_return, self.time_limit
-        )
-        y = torch.addcmul(batch.return_.to(q.dtype), bootstrap, self.target_q(batch))
-        td_abs_errors = torch.sub(y, q).abs_()
-        if self.delta_clip is not None:
-            td_abs_errors.clamp_(max=self.delta_clip)
-        if self.prioritized_replay:
-            is_weights = batch.is_weights.to(q.dtype)
-            if weight is None:
-                weight = is_weights / is_weights.numel()
-            else:
-                weight = is_weights * weight
-        return y, weight, td_abs_errors
-
-    def _weighted_loss(
-        self, q: torch.Tensor, y: torch.Tensor, weight: torch.Tensor | None
-    ) -> torch.Tensor:
-        """Huber (``delta_clip``) or half squared error of ``q - y``, weighted or averaged."""
+            bootstrap, weight = replay_target_factors(
+                batch, self.discount, self.n_step_return, self.time_limit
+            )
+            y = torch.addcmul(batch.return_.to(q.dtype), bootstrap, self.target_q(batch))
+            td_abs_errors = torch.sub(y, q).abs_()
+            if self.delta_clip is not None:
+                td_abs_errors.clamp_(max=self.delta_clip)
+            if self.prioritized_replay:
+                is_weights = batch.is_weights.to(q.dtype)
+                if weight is None:
+                    weight = is_weights / is_weights.numel()
+                else:
+                    weight = is_weights * weight
         if self.delta_clip is None:
             losses = 0.5 * torch.nn.functional.mse_loss(q, y, reduction="none")
         else:  # Huber: 0.5 * delta**2 within delta_clip, linear beyond
             losses = torch.nn.functional.huber_loss(q, y, reduction="none", delta=self.delta_clip)
-        return losses.mean() if weight is None else torch.dot(losses, weight)
+        loss = losses.mean() if weight is None else torch.dot(losses, weight)
+        return loss, td_abs_errors
 
     def _bootstrap_discount(self, batch: Any) -> Any:
         """``discount**n``, or the per-sample factor of time-limit-aware batches."""
